@@ -1,0 +1,99 @@
+#include "engine/engine.h"
+
+#include <spdlog/spdlog.h>
+
+namespace lepton::engine {
+
+namespace {
+
+std::string name_to_string(wasm_name_t& name) {
+  std::string s(name.data, name.size);
+  wasm_byte_vec_delete(&name);
+  return s;
+}
+
+}  // namespace
+
+Error take_error(wasmtime_error_t* error) {
+  wasm_name_t message;
+  wasmtime_error_message(error, &message);
+  wasmtime_error_delete(error);
+  return Error{name_to_string(message)};
+}
+
+Error take_trap(wasm_trap_t* trap) {
+  wasm_name_t message;
+  wasm_trap_message(trap, &message);
+  wasm_trap_delete(trap);
+  std::string s = name_to_string(message);
+  while (!s.empty() && s.back() == '\0') s.pop_back();  // wasm_trap_message NUL-terminates
+  return Error{std::move(s)};
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& options) {
+  if (options.max_instances == 0) return fail("max instances must be at least 1");
+  if (options.max_instance_memory < 65536)
+    return fail("max instance memory must be at least one page (65536 bytes), got {}",
+                options.max_instance_memory);
+
+  wasm_config_t* config = wasm_config_new();
+  wasmtime_config_epoch_interruption_set(config, true);
+  wasmtime_config_memory_init_cow_set(config, true);
+  wasmtime_config_parallel_compilation_set(config, true);
+  wasmtime_config_cranelift_opt_level_set(config, WASMTIME_OPT_LEVEL_SPEED);
+
+  if (options.pooling) {
+    wasmtime_pooling_allocation_config_t* pool = wasmtime_pooling_allocation_config_new();
+    // A request may instantiate a few core instances (adapters, components), so give the
+    // instance and memory pools headroom over the concurrency cap.
+    uint32_t slots = options.max_instances;
+    wasmtime_pooling_allocation_config_total_core_instances_set(pool, slots * 4);
+    wasmtime_pooling_allocation_config_total_memories_set(pool, slots * 4);
+    wasmtime_pooling_allocation_config_total_tables_set(pool, slots * 4);
+    wasmtime_pooling_allocation_config_total_stacks_set(pool, slots);
+    wasmtime_pooling_allocation_config_total_component_instances_set(pool, slots);
+    wasmtime_pooling_allocation_config_max_memory_size_set(pool, options.max_instance_memory);
+    wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 1);
+    wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 2);
+    wasmtime_pooling_allocation_config_table_elements_set(pool, 100000);
+    wasmtime_pooling_allocation_config_max_core_instance_size_set(pool, 4 << 20);
+    // Keep a little of each slot resident: faster reuse, while still zeroing on reuse.
+    wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool, 64 << 10);
+    wasmtime_pooling_allocation_config_table_keep_resident_set(pool, 16 << 10);
+    wasmtime_pooling_allocation_strategy_set(config, pool);
+    wasmtime_pooling_allocation_config_delete(pool);
+  }
+
+  wasm_engine_t* raw = wasm_engine_new_with_config(config);
+  if (raw == nullptr) return fail("failed to create the Wasmtime engine");
+
+  // Only settings that change generated code belong here; pooling does not.
+  std::string fingerprint = fmt::format("wasmtime-{};x86_64;epoch;cow;speed", WASMTIME_VERSION);
+  auto engine = std::unique_ptr<Engine>(new Engine(raw, options, std::move(fingerprint)));
+  return engine;
+}
+
+Engine::Engine(wasm_engine_t* engine, EngineOptions options, std::string fingerprint)
+    : engine_(engine), options_(std::move(options)), fingerprint_(std::move(fingerprint)) {
+  ticker_ = std::thread([this] { tick_loop(); });
+}
+
+Engine::~Engine() {
+  stopping_ = true;
+  if (ticker_.joinable()) ticker_.join();
+  wasm_engine_delete(engine_);
+}
+
+void Engine::tick_loop() {
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(options_.epoch_tick);
+    wasmtime_engine_increment_epoch(engine_);
+  }
+}
+
+uint64_t Engine::ticks_for(std::chrono::milliseconds timeout) const {
+  auto tick = options_.epoch_tick.count() > 0 ? options_.epoch_tick.count() : 1;
+  return static_cast<uint64_t>((timeout.count() + tick - 1) / tick) + 1;
+}
+
+}  // namespace lepton::engine

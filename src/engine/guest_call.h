@@ -1,0 +1,52 @@
+// Calling into a guest from the host with raw values: the realloc-style allocators of the
+// canonical ABI (Spin 1's `canonical_abi_realloc`, the component model's `cabi_realloc`) and
+// plain exports. Calls may grow memory, so take a new GuestMemory view after each one.
+#pragma once
+
+#include <wasmtime.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string_view>
+
+#include "common/result.h"
+#include "engine/guest_memory.h"
+
+namespace lepton::engine {
+
+// Calls `func` with i32 arguments; `results` receives up to results.size() i32 results.
+// Traps come back as an Error carrying the trap message.
+Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
+                      std::initializer_list<uint32_t> args, std::span<uint32_t> results);
+
+// Returns true when a failed call ended because the epoch deadline passed.
+bool is_interrupt(const Error& error);
+
+// Allocates guest memory through a realloc(old_ptr, old_size, align, new_size) export.
+class GuestAllocator {
+ public:
+  GuestAllocator(wasmtime_context_t* context, wasmtime_func_t realloc, wasmtime_memory_t memory)
+      : context_(context), realloc_(realloc), memory_(memory) {}
+
+  Result<uint32_t> alloc(uint32_t align, uint32_t size);
+  // Allocates and copies `bytes`; returns the guest pointer. Empty data still gets a real
+  // (non-null) pointer, as Spin 1 hosts did.
+  Result<uint32_t> copy_in(std::string_view bytes, uint32_t align = 1);
+  GuestMemory memory() const { return GuestMemory(context_, memory_); }
+
+ private:
+  wasmtime_context_t* context_;
+  wasmtime_func_t realloc_;
+  wasmtime_memory_t memory_;
+};
+
+}  // namespace lepton::engine
+
+namespace lepton::engine {
+// Defines a host function taking and returning raw values of the given kinds.
+Status define_raw_func(wasmtime_linker_t* linker, std::string_view module, std::string_view name,
+                       std::initializer_list<wasm_valkind_t> params,
+                       std::initializer_list<wasm_valkind_t> results,
+                       wasmtime_func_unchecked_callback_t callback, void* env = nullptr);
+}  // namespace lepton::engine

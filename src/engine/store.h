@@ -1,0 +1,90 @@
+// Per-request state: one Wasmtime store per request, created from the pooling allocator and
+// dropped when the response is done, so no guest state survives between requests.
+#pragma once
+
+#include <wasmtime.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "common/result.h"
+#include "engine/engine.h"
+
+namespace lepton::engine {
+
+namespace detail {
+template <typename T>
+inline constexpr char type_key = 0;  // one distinct address per T, no RTTI needed
+}
+
+// The store's data: host interfaces put their per-request state here, keyed by type, and find
+// it again from inside host functions through the caller's context. The engine knows none of
+// these types.
+class StoreData {
+ public:
+  template <typename T>
+  void set(T* state) {
+    for (auto& e : entries_) {
+      if (e.key == nullptr || e.key == &detail::type_key<T>) {
+        e = {&detail::type_key<T>, state};
+        return;
+      }
+    }
+    std::abort();  // more host interfaces in one store than slots: raise kSlots
+  }
+
+  template <typename T>
+  T* get() const {
+    for (const auto& e : entries_)
+      if (e.key == &detail::type_key<T>) return static_cast<T*>(e.value);
+    return nullptr;
+  }
+
+  static StoreData& of(wasmtime_context_t* context) {
+    return *static_cast<StoreData*>(wasmtime_context_get_data(context));
+  }
+  static StoreData& of(wasmtime_caller_t* caller) { return of(wasmtime_caller_context(caller)); }
+
+ private:
+  static constexpr size_t kSlots = 12;
+  struct Entry {
+    const void* key = nullptr;
+    void* value = nullptr;
+  };
+  std::array<Entry, kSlots> entries_{};
+};
+
+struct StoreLimits {
+  std::optional<std::chrono::milliseconds> timeout;  // epoch deadline; none = run until done
+  std::optional<uint64_t> max_memory_bytes;         // per linear memory
+};
+
+class Store {
+ public:
+  Store(Engine& engine, const StoreLimits& limits);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  wasmtime_context_t* context() const { return context_; }
+  StoreData& data() { return data_; }
+
+ private:
+  StoreData data_;
+  wasmtime_store_t* store_;
+  wasmtime_context_t* context_;
+};
+
+// Looks up an exported function / memory of an instance; the error names the export.
+Result<wasmtime_func_t> export_func(wasmtime_context_t* context, const wasmtime_instance_t& instance,
+                                    std::string_view name);
+std::optional<wasmtime_func_t> find_export_func(wasmtime_context_t* context,
+                                                const wasmtime_instance_t& instance,
+                                                std::string_view name);
+Result<wasmtime_memory_t> export_memory(wasmtime_context_t* context,
+                                        const wasmtime_instance_t& instance,
+                                        std::string_view name = "memory");
+
+}  // namespace lepton::engine

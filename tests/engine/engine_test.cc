@@ -1,0 +1,180 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/engine.h"
+#include "engine/guest_call.h"
+#include "engine/module.h"
+#include "engine/store.h"
+
+namespace lepton::engine {
+namespace {
+
+std::string wat2wasm(std::string_view wat) {
+  wasm_byte_vec_t out;
+  wasmtime_error_t* error = wasmtime_wat2wasm(wat.data(), wat.size(), &out);
+  EXPECT_EQ(error, nullptr);
+  std::string bytes(out.data, out.size);
+  wasm_byte_vec_delete(&out);
+  return bytes;
+}
+
+std::span<const uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cache_dir_ = std::filesystem::temp_directory_path() /
+                 ("lepton-engine-test-" + std::to_string(::getpid()) + "-" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(cache_dir_);
+    EngineOptions options;
+    options.cache_dir = cache_dir_;
+    options.max_instances = 8;
+    options.max_instance_memory = 16 << 20;
+    auto engine = Engine::create(options);
+    ASSERT_TRUE(engine.ok()) << engine.error().message;
+    engine_ = std::move(*engine);
+  }
+  void TearDown() override { std::filesystem::remove_all(cache_dir_); }
+
+  Result<wasmtime_instance_t> instantiate(Store& store, const Module& module) {
+    wasmtime_instance_t instance;
+    wasm_trap_t* trap = nullptr;
+    if (auto* error = wasmtime_instance_new(store.context(), module.get(), nullptr, 0, &instance,
+                                            &trap))
+      return take_error(error);
+    if (trap) return take_trap(trap);
+    return instance;
+  }
+
+  std::filesystem::path cache_dir_;
+  std::unique_ptr<Engine> engine_;
+};
+
+constexpr std::string_view kAdd = R"((module
+  (memory (export "memory") 1)
+  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "spin") (loop br 0))
+  (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))
+)";
+
+TEST_F(EngineTest, CompilesThenHitsTheCache) {
+  std::string wasm = wat2wasm(kAdd);
+  auto first = load_module(*engine_, bytes_of(wasm), "add");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->origin, ModuleOrigin::Compiled);
+  auto second = load_module(*engine_, bytes_of(wasm), "add");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->origin, ModuleOrigin::CacheHit);
+  EXPECT_EQ(first->sha256, second->sha256);
+  EXPECT_EQ(first->sha256.size(), 64u);
+
+  Store store(*engine_, {});
+  auto instance = instantiate(store, second->module);
+  ASSERT_TRUE(instance.ok()) << instance.error().message;
+  auto add = export_func(store.context(), *instance, "add");
+  ASSERT_TRUE(add.ok());
+  uint32_t sum = 0;
+  ASSERT_TRUE(call_i32(store.context(), *add, {40, 2}, std::span(&sum, 1)).ok());
+  EXPECT_EQ(sum, 42u);
+}
+
+TEST_F(EngineTest, CorruptCacheFileIsRebuiltNotLoaded) {
+  std::string wasm = wat2wasm(kAdd);
+  ASSERT_TRUE(load_module(*engine_, bytes_of(wasm), "add").ok());
+  int corrupted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(cache_dir_)) {
+    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-10, std::ios::end);
+    f.write("garbage!!!", 10);
+    ++corrupted;
+  }
+  ASSERT_EQ(corrupted, 1);
+  auto again = load_module(*engine_, bytes_of(wasm), "add");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->origin, ModuleOrigin::CacheRebuilt);
+  auto third = load_module(*engine_, bytes_of(wasm), "add");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->origin, ModuleOrigin::CacheHit);
+}
+
+TEST_F(EngineTest, TruncatedCacheFileIsRebuilt) {
+  std::string wasm = wat2wasm(kAdd);
+  ASSERT_TRUE(load_module(*engine_, bytes_of(wasm), "add").ok());
+  for (const auto& entry : std::filesystem::directory_iterator(cache_dir_))
+    std::filesystem::resize_file(entry.path(), 5);
+  auto again = load_module(*engine_, bytes_of(wasm), "add");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->origin, ModuleOrigin::CacheRebuilt);
+}
+
+TEST_F(EngineTest, InvalidWasmNamesTheSource) {
+  std::string junk = "\0asm\x01\0\0\0garbage";
+  auto loaded = load_module(*engine_, bytes_of(junk), "component 'broken' (broken.wasm)");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().message.find("component 'broken'"), std::string::npos)
+      << loaded.error().message;
+}
+
+TEST_F(EngineTest, EpochDeadlineInterruptsRunawayLoop) {
+  std::string wasm = wat2wasm(kAdd);
+  auto loaded = load_module(*engine_, bytes_of(wasm), "add");
+  ASSERT_TRUE(loaded.ok());
+  Store store(*engine_, {.timeout = std::chrono::milliseconds(50)});
+  auto instance = instantiate(store, loaded->module);
+  ASSERT_TRUE(instance.ok());
+  auto spin = export_func(store.context(), *instance, "spin");
+  ASSERT_TRUE(spin.ok());
+  auto start = std::chrono::steady_clock::now();
+  auto result = call_i32(store.context(), *spin, {}, {});
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(is_interrupt(result.error())) << result.error().message;
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+TEST_F(EngineTest, MemoryLimitStopsGrowth) {
+  std::string wasm = wat2wasm(kAdd);
+  auto loaded = load_module(*engine_, bytes_of(wasm), "add");
+  ASSERT_TRUE(loaded.ok());
+  Store store(*engine_, {.max_memory_bytes = 4 * 65536});
+  auto instance = instantiate(store, loaded->module);
+  ASSERT_TRUE(instance.ok());
+  auto grow = export_func(store.context(), *instance, "grow");
+  ASSERT_TRUE(grow.ok());
+  uint32_t old_pages = 0;
+  ASSERT_TRUE(call_i32(store.context(), *grow, {2}, std::span(&old_pages, 1)).ok());
+  EXPECT_EQ(old_pages, 1u);
+  ASSERT_TRUE(call_i32(store.context(), *grow, {8}, std::span(&old_pages, 1)).ok());
+  EXPECT_EQ(old_pages, 0xFFFFFFFFu);  // -1: refused
+}
+
+TEST(StoreData, TypedSlots) {
+  struct A { int v; };
+  struct B { int v; };
+  StoreData data;
+  A a{1};
+  B b{2};
+  EXPECT_EQ(data.get<A>(), nullptr);
+  data.set(&a);
+  data.set(&b);
+  EXPECT_EQ(data.get<A>()->v, 1);
+  EXPECT_EQ(data.get<B>()->v, 2);
+}
+
+TEST(EngineOptionsTest, RejectsNonsense) {
+  EngineOptions options;
+  options.max_instances = 0;
+  EXPECT_FALSE(Engine::create(options).ok());
+  options.max_instances = 1;
+  options.max_instance_memory = 100;
+  EXPECT_FALSE(Engine::create(options).ok());
+}
+
+}  // namespace
+}  // namespace lepton::engine
