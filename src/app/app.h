@@ -17,6 +17,7 @@ struct Variable {
   std::optional<std::string> default_value;
   bool required = false;
   bool secret = false;
+  std::string description;
 };
 
 // One file visible to a component: a host file exposed read-only at an absolute guest path.
@@ -26,14 +27,40 @@ struct FileMount {
 };
 
 struct BuildConfig {
-  std::string command;
+  std::string command;              // the commands joined with " && " (one command: as written)
   std::string workdir;              // relative to the app dir; empty = app dir
   std::vector<std::string> watch;   // globs
+  std::vector<std::string> commands;  // `command = "x"` or `command = ["x", "y"]`, in order
+};
+
+// source = { registry = "ttl.sh", package = "ns:name", version = "1.0.0" }
+struct RegistrySource {
+  std::optional<std::string> registry;  // none = the default registry
+  std::string package;
+  std::string version;
+};
+
+// One entry of [component.<id>.dependencies], normalised like Spin: `{ component = "x" }`
+// references are replaced by that component's source, `"x:y" = ">=1.0"` becomes a registry
+// dependency on package "x:y", and `dependencies_inherit_configuration = true` is folded into
+// every entry's inherit_all.
+struct ComponentDependency {
+  enum class Kind { kRegistry, kLocal, kHttp };
+  Kind kind = Kind::kRegistry;
+  std::string version;                  // kRegistry: semver requirement (">= 0.1.0", "1.2.3")
+  std::optional<std::string> registry;  // kRegistry: none = default registry
+  std::string package;                  // kRegistry: "ns:name"
+  std::filesystem::path path;           // kLocal: absolute
+  std::string url;                      // kHttp
+  std::string digest;                   // kHttp: "sha256:<hex>"
+  std::optional<std::string> export_name;  // export of the dependency that satisfies the import
+  bool inherit_all = false;                // inherit_configuration = true
+  std::vector<std::string> inherit;        // inherit_configuration = ["ai_models", ...]
 };
 
 struct Component {
   std::string id;                    // kebab-case
-  std::filesystem::path source;      // absolute path to the .wasm
+  std::filesystem::path source;      // absolute path to the .wasm; empty for url/registry sources
   std::optional<std::string> source_digest;   // "sha256:<hex>" when source was {url, digest}
   std::optional<std::string> source_url;
   std::string description;
@@ -45,6 +72,10 @@ struct Component {
   std::map<std::string, std::string> environment;
   std::map<std::string, std::string> variables;    // name -> template ("{{ app_var }}-x")
   std::optional<BuildConfig> build;
+  std::optional<RegistrySource> source_registry;  // source = { registry?, package, version }
+  // Component-model imports to satisfy by composition, by dependency name
+  // ("foo:bar/baz@0.1.0", "foo:bar", or a plain kebab name).
+  std::map<std::string, ComponentDependency> dependencies;
 };
 
 struct StaticResponse {
@@ -66,12 +97,22 @@ struct HttpTrigger {
   std::string component;             // component id; empty with a static response
   std::optional<WagiExecutor> wagi;  // executor = { type = "wagi" }
   std::optional<StaticResponse> static_response;
+  std::string id;                    // [[trigger.http]] id, or generated like Spin
 };
 
 struct RedisTrigger {
-  std::string channel;
-  std::string address;               // empty = the application's default address
+  std::string channel;               // may contain {{ var }}
+  std::string address;               // empty = the application's default address; may contain {{ var }}
   std::string component;
+  std::string id;                    // as HttpTrigger::id
+};
+
+// A trigger of a type lepton does not run itself ([[trigger.cron]], [[trigger.sqs]], ...): kept so
+// that the CLI can report it, with its (normalised) component reference.
+struct OtherTrigger {
+  std::string type;
+  std::string id;
+  std::string component;             // empty when the trigger names none
 };
 
 struct App {
@@ -81,12 +122,20 @@ struct App {
   std::string version;
   std::string description;
   std::vector<std::string> authors;
-  std::string http_base = "/";          // v1 trigger base
-  std::string redis_address;            // [application.trigger.redis] address
+  // v1 `trigger = { type = "http", base = "/x" }` or v2 [application.trigger.http] base.
+  // Routes are kept as written: the router serves "<http_base without one trailing '/'><route>"
+  // (Spin's sanitize_with_base). Spin 3+ refuses a base other than "/"; lepton accepts it and
+  // adds a warning.
+  std::string http_base = "/";
+  std::string redis_address;            // [application.trigger.redis] address; may contain {{ var }}
   std::map<std::string, Variable> variables;
   std::map<std::string, Component> components;  // by id
   std::vector<HttpTrigger> http_triggers;       // in manifest order
   std::vector<RedisTrigger> redis_triggers;
+  std::vector<OtherTrigger> other_triggers;  // trigger types other than http and redis
+  int manifest_version = 2;                  // 1 or 2, as written; the model is the same
+  // Non-fatal findings worth printing (deprecated fields, ignored keys), in manifest order.
+  std::vector<std::string> warnings;
 };
 
 }  // namespace lepton::app

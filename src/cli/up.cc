@@ -1,0 +1,205 @@
+// `lepton up`: load an app (spin.toml, a directory, or a single .wasm) and serve it over HTTP
+// until SIGINT/SIGTERM, then drain in-flight requests.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/main.h"
+#include "http/server.h"
+#include "manifest/manifest.h"
+#include "triggers/app_runtime.h"
+#include "triggers/http_trigger.h"
+
+namespace lepton::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct UpFlags {
+  std::string from;
+  std::string listen = "127.0.0.1:3000";
+  std::vector<std::string> env;
+  std::vector<std::string> variables;
+  std::string state_dir;
+  std::string log_dir;
+  bool quiet = false;
+  std::vector<std::string> follow;
+  std::string request_timeout;
+  std::string max_instance_memory;
+  uint32_t max_instances = 1000;
+  bool disable_pooling = false;
+  bool disable_cache = false;
+  bool find_free_port = false;
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+// A single .wasm runs as an app of one component serving every path, as `spin up -f x.wasm`.
+app::App app_from_wasm(const fs::path& wasm) {
+  app::App app;
+  app.manifest_path = fs::absolute(wasm);
+  app.dir = app.manifest_path.parent_path();
+  app.name = wasm.stem().string();
+  app::Component component;
+  component.id = app.name;
+  component.source = app.manifest_path;
+  app.components.emplace(component.id, component);
+  app::HttpTrigger trigger;
+  trigger.route = "/...";
+  trigger.component = component.id;
+  app.http_triggers.push_back(trigger);
+  return app;
+}
+
+Result<app::App> load_app(const std::string& from) {
+  if (from.empty()) {
+    auto found = manifest::find_manifest(fs::current_path());
+    if (found.empty())
+      return fail("no spin.toml in {} or any parent directory (use -f to name an app)",
+                  fs::current_path().string());
+    return manifest::load(found);
+  }
+  fs::path path(from);
+  if (!fs::exists(path)) return fail("-f: '{}' does not exist", from);
+  if (path.extension() == ".wasm") return app_from_wasm(path);
+  return manifest::load(path);
+}
+
+sigset_t termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+int run_up(const UpFlags& flags) {
+  // Block the signals before any thread starts, so only sigwait below receives them.
+  sigset_t signals = termination_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  triggers::RuntimeOptions options;
+  options.engine.pooling = !flags.disable_pooling;
+  options.engine.cache = !flags.disable_cache;
+  options.engine.max_instances = flags.max_instances;
+  if (!flags.max_instance_memory.empty()) {
+    auto bytes = parse_bytes("--max-instance-memory", flags.max_instance_memory);
+    if (!bytes) return spdlog::error("{}", bytes.error().message), kUsage;
+    options.engine.max_instance_memory = *bytes;
+    options.components.limits.max_memory_bytes = *bytes;
+  }
+  if (!flags.request_timeout.empty()) {
+    auto timeout = parse_duration("--request-timeout", flags.request_timeout);
+    if (!timeout) return spdlog::error("{}", timeout.error().message), kUsage;
+    options.components.limits.timeout = *timeout;
+  }
+  for (const auto& e : flags.env) {
+    auto kv = parse_env(e);
+    if (!kv) return spdlog::error("{}", kv.error().message), kUsage;
+    options.components.extra_env.push_back(*kv);
+  }
+  for (const auto& v : flags.variables) {
+    if (auto ok = parse_variable(v, options.variables); !ok)
+      return spdlog::error("{}", ok.error().message), kUsage;
+  }
+  // Flags are checked before the app is loaded, so a usage error is reported as one.
+  auto loaded = load_app(flags.from);
+  if (!loaded) {
+    spdlog::error("{}", loaded.error().message);
+    return kFailure;
+  }
+  app::App app = std::move(*loaded);
+
+  fs::path state_dir = flags.state_dir.empty() ? app.dir / ".spin" : fs::path(flags.state_dir);
+  fs::path log_dir = flags.log_dir.empty() ? state_dir / "logs" : fs::path(flags.log_dir);
+  options.components.log_dir = log_dir;
+  options.components.echo_output = !flags.quiet;
+  options.components.follow = flags.follow;
+
+  if (!flags.quiet) std::printf("Logging component stdio to \"%s/\"\n", log_dir.c_str());
+  std::fflush(stdout);
+
+  auto runtime = triggers::AppRuntime::load(std::move(app), options);
+  if (!runtime) {
+    spdlog::error("{}", runtime.error().message);
+    return kFailure;
+  }
+  auto trigger = triggers::HttpTrigger::create(**runtime);
+  if (!trigger) {
+    spdlog::error("{}", trigger.error().message);
+    return kFailure;
+  }
+
+  http::Server::Options server_options;
+  server_options.listen = flags.listen;
+  server_options.find_free_port = flags.find_free_port;
+  if (!flags.tls_cert.empty() || !flags.tls_key.empty()) {
+    if (flags.tls_cert.empty() || flags.tls_key.empty()) {
+      spdlog::error("--tls-cert and --tls-key must be given together");
+      return kUsage;
+    }
+    server_options.tls = http::Server::TlsFiles{flags.tls_cert, flags.tls_key};
+  }
+  const triggers::HttpTrigger& handler = **trigger;
+  auto server = http::Server::start(server_options,
+                                    [&handler](http::Request& r) { return handler.handle(r); });
+  if (!server) {
+    spdlog::error("{}", server.error().message);
+    return kFailure;
+  }
+  std::string base_url = fmt::format("{}://{}", (*server)->scheme(), (*server)->bound_address());
+  std::printf("\nServing %s\n%s", base_url.c_str(),
+              handler.router().available_routes(base_url, (*runtime)->app().components).c_str());
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received {}, finishing in-flight requests", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  (*server)->shutdown(std::chrono::seconds(10));
+  return kOk;
+}
+
+}  // namespace
+
+Run add_up_command(CLI::App& app) {
+  auto flags = std::make_shared<UpFlags>();
+  CLI::App* up = app.add_subcommand("up", "Start the app's triggers and serve it");
+  up->add_option("-f,--from,--file", flags->from,
+                 "The app to run: a spin.toml, a directory containing one, or a .wasm file "
+                 "(default: spin.toml here or in a parent directory)");
+  up->add_option("--listen", flags->listen, "Address to serve on (host:port)")
+      ->envname("SPIN_HTTP_LISTEN_ADDR")
+      ->capture_default_str();
+  up->add_option("-e,--env", flags->env, "Environment variable for every component (KEY=VALUE)");
+  up->add_option("--variable", flags->variables,
+                 "Application variable: key=value, key=@file, @file.json or @file.toml");
+  up->add_option("--state-dir", flags->state_dir, "Directory for app state (default: <app>/.spin)");
+  up->add_option("--log-dir", flags->log_dir,
+                 "Directory for component stdout/stderr logs (default: <state-dir>/logs)");
+  up->add_flag("-q,--quiet", flags->quiet, "Don't print component output to the terminal");
+  up->add_option("--follow", flags->follow, "Print output only of these components");
+  up->add_option("--request-timeout", flags->request_timeout,
+                 "Fail requests that run longer than this (e.g. 500ms, 5s, 1m)");
+  up->add_option("--max-instance-memory", flags->max_instance_memory,
+                 "Memory limit per instance (bytes, or with KiB/MiB/GiB)");
+  up->add_option("--max-instances", flags->max_instances,
+                 "Concurrent instances (pooling allocator slots)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100000u));
+  up->add_flag("--disable-pooling", flags->disable_pooling, "Don't use the pooling allocator");
+  up->add_flag("--disable-cache", flags->disable_cache, "Don't use the precompiled-module cache");
+  up->add_flag("--find-free-port", flags->find_free_port,
+               "If the port is taken, try the following ones");
+  up->add_option("--tls-cert", flags->tls_cert, "TLS certificate (PEM) to serve HTTPS")
+      ->check(CLI::ExistingFile);
+  up->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
+  return [flags] { return run_up(*flags); };
+}
+
+}  // namespace lepton::cli

@@ -1,0 +1,82 @@
+#include "executors/component_host.h"
+
+#include <algorithm>
+
+#include "app/template.h"
+
+namespace lepton::executors {
+
+namespace {
+
+std::vector<std::string> export_names(const wasmtime_module_t* module) {
+  wasm_exporttype_vec_t exports;
+  wasmtime_module_exports(module, &exports);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < exports.size; ++i) {
+    const wasm_name_t* name = wasm_exporttype_name(exports.data[i]);
+    names.emplace_back(name->data, name->size);
+  }
+  wasm_exporttype_vec_delete(&exports);
+  return names;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engine,
+                                                          wasmtime_linker_t* linker,
+                                                          const app::Component& spec,
+                                                          const app::VariableResolver& variables,
+                                                          const ComponentOptions& options) {
+  auto host = std::unique_ptr<ComponentHost>(new ComponentHost());
+  host->spec_ = &spec;
+  host->engine_ = &engine;
+  host->variables_ = &variables;
+  host->limits_ = options.limits;
+  std::string what = fmt::format("component '{}' ({})", spec.id, spec.source.string());
+
+  LEPTON_TRY(auto loaded, engine::load_module_file(engine, spec.source, what));
+  host->module_ = std::move(loaded.module);
+  host->origin_ = loaded.origin;
+  host->exports_ = export_names(host->module_.get());
+
+  wasmtime_instance_pre_t* pre = nullptr;
+  if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker, host->module_.get(), &pre))
+    return engine::take_error(error).context(fmt::format("linking {}", what));
+  host->pre_.reset(pre);
+
+  LEPTON_TRY(host->files_, wasi::FileTree::build(spec.files));
+  for (const auto& [k, v] : spec.environment) host->env_.emplace_back(k, v);
+  for (const auto& kv : options.extra_env) host->env_.push_back(kv);
+
+  // allowed_outbound_hosts may use {{ variables }}: render them once, at startup.
+  std::vector<std::string> hosts;
+  for (const auto& entry : spec.allowed_outbound_hosts) {
+    LEPTON_TRY(auto rendered, variables.render(entry));
+    hosts.push_back(std::move(rendered));
+  }
+  LEPTON_TRY(host->allowed_hosts_, app::AllowedHosts::parse(hosts));
+
+  bool followed = options.follow.empty() ||
+                  std::find(options.follow.begin(), options.follow.end(), spec.id) !=
+                      options.follow.end();
+  LEPTON_TRY(host->logs_,
+             ComponentLogs::open(options.log_dir, spec.id, options.echo_output && followed));
+  return host;
+}
+
+bool ComponentHost::exports_function(std::string_view name) const {
+  return std::find(exports_.begin(), exports_.end(), name) != exports_.end();
+}
+
+Result<wasmtime_instance_t> ComponentHost::instantiate(engine::Store& store) const {
+  wasmtime_instance_t instance;
+  wasm_trap_t* trap = nullptr;
+  if (wasmtime_error_t* error =
+          wasmtime_instance_pre_instantiate(pre_.get(), store.context(), &instance, &trap))
+    return engine::take_error(error).context(fmt::format("instantiating component '{}'", id()));
+  if (trap != nullptr)
+    return engine::take_trap(trap).context(fmt::format("starting component '{}'", id()));
+  return instance;
+}
+
+}  // namespace lepton::executors

@@ -1,0 +1,75 @@
+#include "executors/spin1_http.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+#include "engine/guest_call.h"
+#include "executors/request_instance.h"
+#include "factors/spin1_abi.h"
+
+namespace lepton::executors {
+
+namespace {
+
+std::string lowercase(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Result<http::Response> run(const ComponentHost& component, RequestInstance& instance,
+                           const HttpCall& call, uint32_t method) {
+  wasmtime_context_t* cx = instance.context();
+  LEPTON_TRY(auto entry, engine::export_func(cx, instance.instance(), Spin1HttpExecutor::kExport));
+  LEPTON_TRY(auto realloc, engine::export_func(cx, instance.instance(), "canonical_abi_realloc"));
+  LEPTON_TRY(auto memory, engine::export_memory(cx, instance.instance()));
+  engine::GuestAllocator alloc(cx, realloc, memory);
+
+  // Lower the request record in the order Spin 1 hosts did: uri, headers, params, body.
+  const http::Request& req = call.request;
+  std::string uri = req.target.empty() ? "/" : req.target;
+  LEPTON_TRY(uint32_t uri_ptr, alloc.copy_in(uri));
+  std::vector<http::Header> headers;
+  headers.reserve(req.headers.size() + call.spin_headers.size());
+  for (const auto& h : req.headers) headers.push_back({lowercase(h.name), h.value});
+  for (const auto& h : call.spin_headers) headers.push_back(h);
+  LEPTON_TRY(auto header_list, factors::spin1::lower_headers(alloc, headers));
+  LEPTON_TRY(uint32_t params_ptr, alloc.alloc(4, 0));  // params: always empty (as in Spin)
+  LEPTON_TRY(uint32_t body_ptr, alloc.copy_in(req.body));
+
+  uint32_t ret = 0;
+  LEPTON_CHECK(engine::call_i32(cx, entry,
+                                {method, uri_ptr, static_cast<uint32_t>(uri.size()),
+                                 header_list.ptr, header_list.len, params_ptr, 0, 1, body_ptr,
+                                 static_cast<uint32_t>(req.body.size())},
+                                std::span(&ret, 1)));
+  LEPTON_TRY(auto response, factors::spin1::lift_response(alloc.memory(), ret));
+  if (response.status < 100 || response.status > 600)
+    return fail("returned invalid HTTP status {}", response.status);
+  // Spin inserts response headers into a map: a repeated name keeps its last value.
+  std::vector<http::Header> unique;
+  for (auto& h : response.headers) {
+    std::string name = lowercase(h.name);
+    std::erase_if(unique, [&](const http::Header& u) { return u.name == name; });
+    unique.push_back({std::move(name), std::move(h.value)});
+  }
+  response.headers = std::move(unique);
+  return response;
+}
+
+}  // namespace
+
+http::Response Spin1HttpExecutor::handle(const HttpCall& call) {
+  auto method = factors::spin1::method_index(call.request.method);
+  if (!method) return http::Response{405, {}, {}};
+
+  auto instance = RequestInstance::create(component_, base_wasi_config(component_),
+                                          fmt::format("{}://{}", call.request.scheme,
+                                                      call.request.host));
+  if (!instance) return internal_error(component_, instance.error());
+  auto response = run(component_, **instance, call, *method);
+  if (!response) return internal_error(component_, Error{(*instance)->describe_failure(response.error())});
+  return std::move(*response);
+}
+
+}  // namespace lepton::executors

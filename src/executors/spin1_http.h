@@ -1,0 +1,20 @@
+// Spin 1.x HTTP executor: core modules exporting `handle-http-request` with the wit-bindgen 0.2
+// canonical ABI (docs/spin1-abi.md has the layouts).
+#pragma once
+
+#include "executors/http_executor.h"
+
+namespace lepton::executors {
+
+class Spin1HttpExecutor final : public HttpExecutor {
+ public:
+  explicit Spin1HttpExecutor(const ComponentHost& component) : component_(component) {}
+  http::Response handle(const HttpCall& call) override;
+
+  static constexpr std::string_view kExport = "handle-http-request";
+
+ private:
+  const ComponentHost& component_;
+};
+
+}  // namespace lepton::executors

@@ -1,0 +1,182 @@
+#include "http/client.h"
+
+// Boost 1.74 does not detect C++20 coroutines with clang + libstdc++; they work.
+#include <coroutine>
+#ifndef BOOST_ASIO_HAS_CO_AWAIT
+#define BOOST_ASIO_HAS_CO_AWAIT 1
+#endif
+#ifndef BOOST_ASIO_HAS_STD_COROUTINE
+#define BOOST_ASIO_HAS_STD_COROUTINE 1
+#endif
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <charconv>
+
+namespace lepton::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+Result<Url> parse_url(std::string_view text) {
+  auto sep = text.find("://");
+  if (sep == std::string_view::npos) return fail("'{}' is not an absolute URL", text);
+  Url url;
+  url.scheme = std::string(text.substr(0, sep));
+  for (auto& c : url.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (url.scheme != "http" && url.scheme != "https")
+    return fail("'{}': unsupported scheme '{}'", text, url.scheme);
+  std::string_view rest = text.substr(sep + 3);
+  size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  url.target = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
+  if (url.target.starts_with("?")) url.target.insert(0, "/");
+  if (auto hash = url.target.find('#'); hash != std::string::npos) url.target.resize(hash);
+  if (authority.find('@') != std::string_view::npos)
+    return fail("'{}': credentials in URLs are not supported", text);
+  std::string_view port_text;
+  if (authority.starts_with("[")) {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return fail("'{}': unterminated IPv6 address", text);
+    url.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (!after.starts_with(":")) return fail("'{}': bad authority", text);
+      port_text = after.substr(1);
+    }
+  } else {
+    auto colon = authority.rfind(':');
+    url.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (url.host.empty()) return fail("'{}' has no host", text);
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 || port > 65535)
+      return fail("'{}': bad port '{}'", text, port_text);
+    url.port = static_cast<uint16_t>(port);
+  } else {
+    url.port = url.scheme == "https" ? 443 : 80;
+  }
+  return url;
+}
+
+namespace {
+
+using asio::awaitable;
+using asio::use_awaitable;
+
+bhttp::request<bhttp::string_body> build(const OutgoingRequest& request) {
+  bhttp::request<bhttp::string_body> req;
+  req.method_string(request.method);
+  req.target(request.url.target);
+  req.version(11);
+  bool has_host = false;
+  for (const auto& h : request.headers) {
+    if (header_name_equals(h.name, "host")) has_host = true;
+    req.insert(h.name, h.value);
+  }
+  if (!has_host) {
+    const Url& url = request.url;
+    bool default_port = (url.scheme == "http" && url.port == 80) ||
+                        (url.scheme == "https" && url.port == 443);
+    std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+    req.set(bhttp::field::host, default_port ? host : fmt::format("{}:{}", host, url.port));
+  }
+  req.set(bhttp::field::connection, "close");
+  req.body() = request.body;
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT")
+    req.prepare_payload();
+  return req;
+}
+
+template <typename Stream>
+awaitable<Response> exchange(Stream& stream, const OutgoingRequest& request) {
+  auto req = build(request);
+  co_await bhttp::async_write(stream, req, use_awaitable);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(256ull << 20);
+  parser.header_limit(128 << 10);
+  if (request.method == "HEAD") parser.skip(true);
+  co_await bhttp::async_read(stream, buffer, parser, use_awaitable);
+  auto& res = parser.get();
+  Response response;
+  response.status = static_cast<uint16_t>(res.result_int());
+  for (const auto& field : res)
+    response.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  response.body = std::move(res.body());
+  co_return response;
+}
+
+awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
+  auto executor = co_await asio::this_coro::executor;
+  const Url& url = request.url;
+  tcp::resolver resolver(executor);
+  step = "resolving " + url.host;
+  auto endpoints = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_awaitable);
+  if (url.scheme == "https") {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_default_verify_paths();
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(executor, ctx);
+    if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str()))
+      throw std::runtime_error("cannot set TLS server name");
+    stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+    step = "connecting";
+    co_await beast::get_lowest_layer(stream).async_connect(endpoints, use_awaitable);
+    step = "TLS handshake";
+    co_await stream.async_handshake(asio::ssl::stream_base::client, use_awaitable);
+    step = "exchanging";
+    co_return co_await exchange(stream, request);
+  }
+  beast::tcp_stream stream(executor);
+  step = "connecting";
+  co_await stream.async_connect(endpoints, use_awaitable);
+  step = "exchanging";
+  co_return co_await exchange(stream, request);
+}
+
+}  // namespace
+
+// Boost reports failures as exceptions inside the coroutine; they end here and become a
+// Result, so nothing escapes this function.
+Result<Response> send(const OutgoingRequest& request) {
+  const Url& url = request.url;
+  std::string where = fmt::format("{}://{}:{}{}", url.scheme, url.host, url.port, url.target);
+  asio::io_context io;
+  std::string step;
+  std::optional<Response> response;
+  std::string error;
+  asio::co_spawn(io, run(request, step), [&](std::exception_ptr e, Response r) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        error = ex.what();
+      }
+    } else {
+      response = std::move(r);
+    }
+  });
+  io.run_for(request.timeout);
+  if (!io.stopped()) {
+    io.stop();
+    return fail("{}: timed out after {} ms while {}", where, request.timeout.count(), step);
+  }
+  if (!response) return fail("{}: {} failed: {}", where, step, error);
+  return std::move(*response);
+}
+
+}  // namespace lepton::http

@@ -1,0 +1,35 @@
+// Outbound HTTP/1.1 client used by host interfaces (Spin 1 wasi-outbound-http, later
+// wasi:http/outgoing-handler). Blocking; one connection per request for now.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "http/message.h"
+
+namespace lepton::http {
+
+struct Url {
+  std::string scheme;  // "http" | "https"
+  std::string host;    // without brackets for IPv6
+  uint16_t port = 0;   // explicit or the scheme's default
+  std::string target;  // path + query, at least "/"
+};
+
+// Parses an absolute http(s) URL; the error says what is wrong with it.
+Result<Url> parse_url(std::string_view url);
+
+struct OutgoingRequest {
+  std::string method = "GET";
+  Url url;
+  std::vector<Header> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{30000};
+};
+
+// Sends the request and reads the whole response. Errors name the URL and the failing step.
+Result<Response> send(const OutgoingRequest& request);
+
+}  // namespace lepton::http

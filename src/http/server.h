@@ -1,0 +1,90 @@
+// The HTTP/1.x server in front of the router: accepts connections (optionally TLS), reads requests
+// with Beast, runs the handler on a worker pool and writes the response.
+//
+// Threads: `Options::threads` I/O threads run one io_context; every connection lives on its own
+// strand. Handlers run on a separate pool of `Options::handler_threads` threads, so a handler that
+// blocks (running WebAssembly) never stalls accepting or I/O of other connections. When all
+// handler threads are busy, further requests wait for one to be free.
+//
+// Protocol: HTTP/1.1 with keep-alive and pipelining, HTTP/1.0, chunked request bodies,
+// `Expect: 100-continue`. Errors are answered and the connection closed: 400 malformed request,
+// 413 body over max_body_bytes (from content-length before reading it, or while de-chunking),
+// 431 header over max_header_bytes, 505 HTTP version other than 1.0/1.1, 500 when the handler
+// throws or returns an invalid status. Responses to HEAD carry the headers (content-length of
+// the body the handler returned) and no body.
+//
+// Future streaming: a response is produced and written in two steps on the connection strand
+// (build the header, drive a Beast serializer); a ResponseWriter can reuse the same path, writing
+// the header first and then chunks as the handler produces them.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "http/message.h"
+
+namespace lepton::http {
+
+class Server {
+ public:
+  struct TlsFiles {
+    std::filesystem::path cert;  // PEM; a chain, leaf first
+    std::filesystem::path key;   // PEM private key
+  };
+
+  struct Options {
+    // "ip:port", "[ipv6]:port" or "hostname:port" (first resolved address, IPv4 preferred).
+    // Port 0 picks a free port; see bound_address().
+    std::string listen = "127.0.0.1:3000";
+    size_t threads = 0;                        // I/O threads; 0 = hardware concurrency
+    size_t handler_threads = 0;                // handler pool; 0 = max(4, 2 * hardware concurrency)
+    size_t max_header_bytes = 128 * 1024;      // request line + fields
+    size_t max_body_bytes = 64 * 1024 * 1024;  // de-chunked body
+    std::optional<TlsFiles> tls;
+    // Longest wait for the next request on a connection (header read), for progress while
+    // reading a body or writing a response, and for a TLS handshake.
+    std::chrono::seconds idle_timeout{60};
+    // When the port is in use, try the next ones (like `spin up --find-free-port`).
+    bool find_free_port = false;
+  };
+
+  // Called on a handler-pool thread, concurrently for different requests. May block. Should not
+  // throw (if it does, the client gets a 500).
+  using Handler = std::function<Response(Request&)>;
+
+  // Binds, starts the threads and begins accepting. Errors name the address
+  // ("cannot listen on 127.0.0.1:3000: address in use") or the TLS file that failed to load.
+  static Result<std::unique_ptr<Server>> start(Options options, Handler handler);
+
+  ~Server();  // shutdown(0) if not done
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The address actually bound, "ip:port" ("[::1]:3000" for IPv6).
+  std::string bound_address() const;
+  // "http" or "https".
+  std::string scheme() const;
+
+  // Graceful stop: closes the listener and idle keep-alive connections at once, lets requests in
+  // progress finish (their responses carry `connection: close`) until `grace` has passed, then
+  // closes whatever remains. Returns when all threads are joined — a handler still running after
+  // the grace period is waited for (it cannot be interrupted from here). Idempotent; safe from any
+  // thread except a handler (that would wait for itself).
+  void shutdown(std::chrono::milliseconds grace);
+
+  // Blocks until shutdown() has completed (called from another thread).
+  void wait();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lepton::http

@@ -1,0 +1,53 @@
+#include "triggers/app_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "factors/registry.h"
+
+namespace lepton::triggers {
+
+Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOptions options) {
+  auto runtime = std::unique_ptr<AppRuntime>(new AppRuntime());
+  runtime->app_ = std::move(app);
+  const app::App& a = runtime->app_;
+
+  LEPTON_TRY(auto resolver, app::VariableResolver::create(
+                                a, app::VariableResolver::standard_providers(options.variables)));
+  runtime->variables_ = std::make_unique<app::VariableResolver>(std::move(resolver));
+  LEPTON_CHECK(runtime->variables_->validate());
+
+  LEPTON_TRY(runtime->engine_, engine::Engine::create(options.engine));
+  runtime->linker_ = wasmtime_linker_new(runtime->engine_->raw());
+  LEPTON_CHECK(factors::define_all(runtime->linker_));
+
+  std::set<std::string> used;
+  for (const auto& t : a.http_triggers)
+    if (!t.component.empty()) used.insert(t.component);
+  for (const auto& t : a.redis_triggers) used.insert(t.component);
+  for (const auto& id : used) {
+    auto it = a.components.find(id);
+    if (it == a.components.end()) return fail("a trigger names component '{}', which is not defined", id);
+    LEPTON_TRY(auto host, executors::ComponentHost::load(*runtime->engine_, runtime->linker_,
+                                                         it->second, *runtime->variables_,
+                                                         options.components));
+    spdlog::debug("component '{}' ready ({})", id,
+                  host->module_origin() == engine::ModuleOrigin::CacheHit ? "precompiled cache"
+                                                                          : "compiled");
+    runtime->components_.emplace(id, std::move(host));
+  }
+  return runtime;
+}
+
+AppRuntime::~AppRuntime() {
+  components_.clear();  // instance templates before the linker and engine they came from
+  if (linker_ != nullptr) wasmtime_linker_delete(linker_);
+}
+
+const executors::ComponentHost* AppRuntime::component(const std::string& id) const {
+  auto it = components_.find(id);
+  return it == components_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace lepton::triggers

@@ -1,0 +1,48 @@
+// Everything a running app needs, owned in one place and passed down: the engine, the linker
+// with every host interface, the variable resolver and the loaded components.
+#pragma once
+
+#include <wasmtime.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "app/app.h"
+#include "app/variables.h"
+#include "common/result.h"
+#include "engine/engine.h"
+#include "executors/component_host.h"
+
+namespace lepton::triggers {
+
+struct RuntimeOptions {
+  engine::EngineOptions engine;
+  executors::ComponentOptions components;
+  std::map<std::string, std::string> variables;  // --variable values (highest precedence)
+};
+
+class AppRuntime {
+ public:
+  // Validates variables, compiles every component some trigger uses (through the module
+  // cache) and resolves its imports. All load-time errors surface here, none at request time.
+  static Result<std::unique_ptr<AppRuntime>> load(app::App app, RuntimeOptions options);
+  ~AppRuntime();
+
+  const app::App& app() const { return app_; }
+  engine::Engine& engine() const { return *engine_; }
+  const app::VariableResolver& variables() const { return *variables_; }
+  // nullptr when no trigger uses the component.
+  const executors::ComponentHost* component(const std::string& id) const;
+
+ private:
+  AppRuntime() = default;
+
+  app::App app_;
+  std::unique_ptr<engine::Engine> engine_;
+  wasmtime_linker_t* linker_ = nullptr;
+  std::unique_ptr<app::VariableResolver> variables_;
+  std::map<std::string, std::unique_ptr<executors::ComponentHost>> components_;
+};
+
+}  // namespace lepton::triggers

@@ -1,0 +1,1 @@
+lepton_add_guest(file_reader SOURCES file_reader.c)

@@ -1,0 +1,183 @@
+// A Spin 1.x HTTP handler written against the wit-bindgen 0.2 canonical ABI by hand, so tests
+// exercise exactly the ABI real Spin 1 modules use. Behaviour depends on the request path:
+//   /hello          200 "Hello from spin1" + content-type
+//   /echo           echoes method, uri, body; headers as "name: value" lines
+//   /config?<key>   spin-config get-config(key)
+//   /outbound?<url> wasi-outbound-http request(GET url); reports status/body or error code
+//   /trap           executes unreachable
+//   /loop           never returns
+//   /hog            grows memory until it fails, then returns the number of pages obtained
+//   /memory         reports whether memory left by an earlier request is visible, then dirties it
+//   /status?<n>     answers with status n
+//   /stdout         prints to stdout and stderr
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((export_name("canonical_abi_realloc"))) void* canonical_abi_realloc(
+    void* ptr, size_t old_size, size_t align, size_t new_size) {
+  (void)old_size;
+  if (new_size == 0) return (void*)align;
+  void* p = realloc(ptr, new_size);
+  if (!p) abort();
+  return p;
+}
+
+__attribute__((export_name("canonical_abi_free"))) void canonical_abi_free(void* ptr, size_t size,
+                                                                          size_t align) {
+  (void)align;
+  if (size > 0) free(ptr);
+}
+
+typedef struct {
+  const char* ptr;
+  uint32_t len;
+} str_t;
+
+typedef struct {
+  str_t name;
+  str_t value;
+} header_t;
+
+// The `response` record: status u16, option<headers>, option<body> (28 bytes, align 4). Each
+// option is its own 4-aligned {u8 tag; ptr; len} block.
+typedef struct {
+  uint8_t tag;
+  void* ptr;
+  uint32_t len;
+} option_list_t;
+
+static struct {
+  uint16_t status;
+  option_list_t headers;
+  option_list_t body;
+} RET;
+
+_Static_assert(sizeof(RET) == 28, "response record is 28 bytes");
+
+__attribute__((import_module("spin-config"), import_name("get-config"))) void spin_get_config(
+    const char* key, uint32_t key_len, uint8_t* ret);
+__attribute__((import_module("wasi-outbound-http"), import_name("request"))) void outbound_request(
+    uint32_t method, const char* uri, uint32_t uri_len, const header_t* headers,
+    uint32_t headers_len, const header_t* params, uint32_t params_len, uint32_t body_tag,
+    const char* body, uint32_t body_len, uint8_t* ret);
+
+static char* out;
+static size_t out_len, out_cap;
+
+static void emit(const char* data, size_t len) {
+  if (out_len + len > out_cap) {
+    out_cap = (out_len + len) * 2 + 64;
+    out = realloc(out, out_cap);
+  }
+  memcpy(out + out_len, data, len);
+  out_len += len;
+}
+static void emits(const char* s) { emit(s, strlen(s)); }
+static void emitf(const char* fmt, long a) {
+  char buf[128];
+  int n = snprintf(buf, sizeof buf, fmt, a);
+  emit(buf, (size_t)n);
+}
+
+static header_t content_type = {{"content-type", 12}, {"text/plain", 10}};
+static char marker[64];
+
+static int starts_with(const char* s, uint32_t len, const char* prefix) {
+  size_t n = strlen(prefix);
+  return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+static void query_of(const char* uri, uint32_t len, const char** q, uint32_t* qlen) {
+  for (uint32_t i = 0; i < len; i++)
+    if (uri[i] == '?') {
+      *q = uri + i + 1;
+      *qlen = len - i - 1;
+      return;
+    }
+  *q = uri + len;
+  *qlen = 0;
+}
+
+__attribute__((export_name("handle-http-request"))) void* handle_http_request(
+    uint32_t method, const char* uri, uint32_t uri_len, header_t* headers, uint32_t headers_len,
+    header_t* params, uint32_t params_len, uint32_t body_tag, const char* body,
+    uint32_t body_len) {
+  static const char* methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+  const char* q;
+  uint32_t qlen;
+  query_of(uri, uri_len, &q, &qlen);
+  RET.status = 200;
+  out_len = 0;
+
+  if (starts_with(uri, uri_len, "/hello")) {
+    emits("Hello from spin1");
+  } else if (starts_with(uri, uri_len, "/echo")) {
+    emits("method: ");
+    emits(method < 7 ? methods[method] : "?");
+    emits("\nuri: ");
+    emit(uri, uri_len);
+    emitf("\nparams: %ld\n", (long)params_len);
+    for (uint32_t i = 0; i < headers_len; i++) {
+      emit(headers[i].name.ptr, headers[i].name.len);
+      emits(": ");
+      emit(headers[i].value.ptr, headers[i].value.len);
+      emits("\n");
+    }
+    emitf("body-tag: %ld\nbody: ", (long)body_tag);
+    if (body_tag) emit(body, body_len);
+  } else if (starts_with(uri, uri_len, "/config")) {
+    static uint8_t ret[16] __attribute__((aligned(4)));
+    spin_get_config(q, qlen, ret);
+    if (ret[0] == 0) {
+      emit(*(const char**)(ret + 4), *(uint32_t*)(ret + 8));
+    } else {
+      RET.status = 500;
+      emitf("error %ld: ", ret[4]);
+      emit(*(const char**)(ret + 8), *(uint32_t*)(ret + 12));
+    }
+  } else if (starts_with(uri, uri_len, "/outbound")) {
+    static uint8_t ret[32] __attribute__((aligned(4)));
+    header_t h = {{"x-probe", 7}, {"spin1", 5}};
+    outbound_request(0, q, qlen, &h, 1, 0, 0, 0, 0, 0, ret);
+    if (ret[0] == 0) {
+      emitf("status: %ld\n", *(uint16_t*)(ret + 4));
+      if (ret[20]) emit(*(const char**)(ret + 24), *(uint32_t*)(ret + 28));
+    } else {
+      RET.status = 502;
+      emitf("http-error %ld", ret[4]);
+    }
+  } else if (starts_with(uri, uri_len, "/trap")) {
+    __builtin_trap();
+  } else if (starts_with(uri, uri_len, "/loop")) {
+    for (volatile int i = 0;; i++) {
+    }
+  } else if (starts_with(uri, uri_len, "/hog")) {
+    long pages = 0;
+    while (__builtin_wasm_memory_grow(0, 16) != (size_t)-1) pages += 16;
+    emitf("grew %ld pages", pages);
+  } else if (starts_with(uri, uri_len, "/memory")) {
+    // A fresh instance must start from the module's pristine image: static data clean, and
+    // freshly grown pages zero.
+    size_t first = __builtin_wasm_memory_grow(0, 1);
+    volatile uint8_t* page = (volatile uint8_t*)(first * 65536);
+    int dirty_static = marker[0] != 0;
+    int dirty_page = page[100] != 0;
+    emits(dirty_static || dirty_page ? "dirty" : "clean");
+    memcpy(marker, "secret-from-previous-request", 28);
+    page[100] = 0xAB;
+  } else if (starts_with(uri, uri_len, "/status")) {
+    RET.status = (uint16_t)atoi(q);
+  } else if (starts_with(uri, uri_len, "/stdout")) {
+    printf("to stdout from spin1\n");
+    fprintf(stderr, "to stderr from spin1\n");
+    emits("printed");
+  } else {
+    RET.status = 404;
+    emits("no such probe");
+  }
+  RET.headers = (option_list_t){1, &content_type, 1};
+  RET.body = (option_list_t){1, out, (uint32_t)out_len};
+  return &RET;
+}

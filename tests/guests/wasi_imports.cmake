@@ -1,0 +1,1 @@
+lepton_add_guest(wasi_imports SOURCES wasi_imports.c)
