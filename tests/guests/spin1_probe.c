@@ -108,6 +108,17 @@ __attribute__((export_name("handle-http-request"))) void* handle_http_request(
   const char* q;
   uint32_t qlen;
   query_of(uri, uri_len, &q, &qlen);
+  // Probes are named by the path below the component's route ("/legacy/hello" -> "/hello").
+  const char* full_uri = uri;
+  uint32_t full_uri_len = uri_len;
+  for (uint32_t i = 0; i < headers_len; i++) {
+    if (headers[i].name.len == 20 && memcmp(headers[i].name.ptr, "spin-component-route", 20) == 0 &&
+        headers[i].value.len > 1 && headers[i].value.len <= uri_len &&
+        memcmp(headers[i].value.ptr, uri, headers[i].value.len) == 0) {
+      uri += headers[i].value.len;
+      uri_len -= headers[i].value.len;
+    }
+  }
   RET.status = 200;
   out_len = 0;
 
@@ -117,7 +128,7 @@ __attribute__((export_name("handle-http-request"))) void* handle_http_request(
     emits("method: ");
     emits(method < 7 ? methods[method] : "?");
     emits("\nuri: ");
-    emit(uri, uri_len);
+    emit(full_uri, full_uri_len);
     emitf("\nparams: %ld\n", (long)params_len);
     for (uint32_t i = 0; i < headers_len; i++) {
       emit(headers[i].name.ptr, headers[i].name.len);

@@ -7,9 +7,13 @@
 //   bad      prints no headers the executor accepts
 //   exit3    exits with code 3 after writing headers
 //   file=P   prints the content of file P from the mounted files
+//   sleep    sleeps one second, then answers (for graceful-shutdown tests)
+//   ls=D     lists directory D
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -36,6 +40,19 @@ int main(int argc, char** argv) {
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
     fclose(f);
+  } else if (strcmp(q, "sleep") == 0) {
+    sleep(1);
+    printf("Content-Type: text/plain\n\nslept\n");
+  } else if (strncmp(q, "ls=", 3) == 0) {
+    DIR* d = opendir(q + 3);
+    if (d == NULL) {
+      printf("Status: 404 Not Found\nContent-Type: text/plain\n\ncannot list %s\n", q + 3);
+      return 0;
+    }
+    printf("Content-Type: text/plain\n\n");
+    struct dirent* e;
+    while ((e = readdir(d)) != NULL) printf("%s\n", e->d_name);
+    closedir(d);
   } else if (strcmp(q, "echo") == 0) {
     printf("Content-Type: application/octet-stream\n\n");
     char buf[4096];
