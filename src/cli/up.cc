@@ -187,9 +187,11 @@ Run add_up_command(CLI::App& app) {
   up->add_option("--request-timeout", flags->request_timeout,
                  "Fail requests that run longer than this (e.g. 500ms, 5s, 1m)");
   up->add_option("--max-instance-memory", flags->max_instance_memory,
-                 "Memory limit per instance (bytes, or with KiB/MiB/GiB)");
+                 "Memory limit per instance (bytes, or with KiB/MiB/GiB)")
+      ->envname("SPIN_MAX_INSTANCE_MEMORY");
   up->add_option("--max-instances", flags->max_instances,
                  "Concurrent instances (pooling allocator slots)")
+      ->envname("SPIN_WASMTIME_INSTANCE_COUNT")
       ->capture_default_str()
       ->check(CLI::Range(1u, 100000u));
   up->add_flag("--disable-pooling", flags->disable_pooling, "Don't use the pooling allocator");
