@@ -131,6 +131,13 @@ int LeptonServer::stop(int signal) {
   return exit_code_.value_or(-1);
 }
 
+bool LeptonServer::wait_for_output(const std::string& text, std::chrono::milliseconds limit) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, limit,
+                           [&] { return output_.find(text) != std::string::npos || eof_; }) &&
+         output_.find(text) != std::string::npos;
+}
+
 LeptonServer::~LeptonServer() { stop(SIGKILL); }
 
 Result<http::Response> LeptonServer::request(const std::string& method, const std::string& path,

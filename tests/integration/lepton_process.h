@@ -38,6 +38,10 @@ class LeptonServer {
 
   const std::string& base_url() const { return base_url_; }
   std::string output() const;
+  // Waits until the server's output contains `text` (output arrives through a pipe, after the
+  // response that caused it may already be back). Returns whether it appeared.
+  bool wait_for_output(const std::string& text,
+                       std::chrono::milliseconds limit = std::chrono::seconds(10));
   // Sends SIGTERM (or `signal`) and waits for exit; returns the exit code.
   int stop(int signal = SIGTERM);
 

@@ -131,6 +131,7 @@ TEST_F(Spin1Test, TrapFailsOnlyThatRequest) {
   auto after = server->get("/hello");
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->status, 200);
+  EXPECT_TRUE(server->wait_for_output("unreachable"));
   std::string out = server->output();
   EXPECT_NE(out.find("component 'probe' failed"), std::string::npos) << out;
   EXPECT_NE(out.find("unreachable"), std::string::npos) << out;
@@ -145,7 +146,7 @@ TEST_F(Spin1Test, RunawayLoopHitsRequestTimeout) {
   ASSERT_TRUE(looped.ok()) << looped.error().message;
   EXPECT_EQ(looped->status, 500);
   EXPECT_LT(elapsed, std::chrono::seconds(10));
-  EXPECT_NE(server->output().find("exceeded the request timeout"), std::string::npos)
+  EXPECT_TRUE(server->wait_for_output("exceeded the request timeout"))
       << server->output();
   auto after = server->get("/hello");
   ASSERT_TRUE(after.ok());
@@ -222,7 +223,7 @@ TEST_F(Spin1Test, GuestOutputGoesToLogFilesAndTerminal) {
   auto logs = app_->dir() / ".spin" / "logs";
   EXPECT_NE(read(logs / "probe_stdout.txt").find("to stdout from spin1"), std::string::npos);
   EXPECT_NE(read(logs / "probe_stderr.txt").find("to stderr from spin1"), std::string::npos);
-  EXPECT_NE(server->output().find("to stdout from spin1"), std::string::npos);
+  EXPECT_TRUE(server->wait_for_output("to stdout from spin1"));
 }
 
 TEST_F(Spin1Test, QuietKeepsGuestOutputOffTheTerminal) {
