@@ -43,4 +43,7 @@ if [ "$rust_minor" -lt 95 ]; then
   echo "setup: rustc $(rustc --version) is too old; Wasmtime 48 needs >= 1.95 (rustup update)." >&2
   exit 1
 fi
+
+# Pinned guest toolchains (wasm-tools, wit-bindgen, Spin JS/Python SDKs): docs/guest-toolchains.md.
+"$(dirname "$0")/setup-guest-toolchains.sh"
 echo "setup: done"

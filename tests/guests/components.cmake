@@ -1,0 +1,220 @@
+# WASI 0.2 / wasi:http component guests, built from source by the official toolchains during the
+# test build (docs/guest-toolchains.md). Outputs go to ${LEPTON_COMPONENT_GUEST_DIR}/<name>.wasm:
+#
+#   hello      C, wit-bindgen  wasi:http handler: 200 "Hello from a C component", text/plain
+#   echo       C, wit-bindgen  wasi:http handler: streams the request body back
+#   outbound   C, wit-bindgen  wasi:http handler: GET ?url=<url> via wasi:http/outgoing-handler,
+#                              answers "status <n>" (or 502 "error: ...")
+#   resources  C, wit-bindgen  exports lepton:guests/counters (a guest resource, many handles)
+#   all-types  C, wit-bindgen  exports lepton:guests/types (every component value type)
+#   js-hello   Spin JS SDK v3 (j2w / componentize-js): 200 "Hello from JS"
+#   py-hello   Spin Python SDK (componentize-py): 200 "Hello from Python"
+#
+# The toolchains are installed by scripts/setup-guest-toolchains.sh. A guest whose toolchain is
+# missing is not built: configuring prints why and writes the reason to
+# ${LEPTON_COMPONENT_GUEST_DIR}/<name>.skip, which tests read for GTEST_SKIP. With
+# LEPTON_REQUIRE_GUEST_TOOLCHAINS=ON (the default when $CI is set) a missing toolchain is an error.
+# Each guest also gets a ctest `guest_component.<name>` (wasm-tools validate + expected world).
+
+if(DEFINED ENV{CI} AND "$ENV{CI}")
+  set(_lepton_require_default ON)
+else()
+  set(_lepton_require_default OFF)
+endif()
+option(LEPTON_REQUIRE_GUEST_TOOLCHAINS
+  "Fail configuration when a component guest's toolchain is missing" ${_lepton_require_default})
+
+set(LEPTON_COMPONENT_GUEST_DIR ${LEPTON_GUEST_DIR}/components CACHE INTERNAL "")
+if(DEFINED ENV{LEPTON_PY_VENV})
+  set(_lepton_py_venv_default $ENV{LEPTON_PY_VENV})
+else()
+  set(_lepton_py_venv_default $ENV{HOME}/.cache/lepton/py-venv)
+endif()
+set(LEPTON_PY_VENV ${_lepton_py_venv_default} CACHE PATH
+  "Python venv holding componentize-py and spin-sdk (scripts/setup-guest-toolchains.sh)")
+
+find_program(WASM_TOOLS NAMES wasm-tools HINTS $ENV{HOME}/.cargo/bin)
+find_program(WIT_BINDGEN NAMES wit-bindgen HINTS $ENV{HOME}/.cargo/bin)
+find_program(NODE NAMES node nodejs)
+
+set(_cg_src ${CMAKE_CURRENT_LIST_DIR}/components)
+set(_cg_js ${CMAKE_CURRENT_LIST_DIR}/js)
+set(_cg_py ${CMAKE_CURRENT_LIST_DIR}/py)
+set(_cg_out ${LEPTON_COMPONENT_GUEST_DIR})
+set(_cg_work ${CMAKE_CURRENT_BINARY_DIR}/components)
+set(_cg_nm ${_cg_js}/node_modules)
+set(_cg_adapter ${_cg_nm}/@bytecodealliance/jco/lib/wasi_snapshot_preview1.reactor.wasm)
+set(_cg_http_wit ${_cg_nm}/@spinframework/wasi-http-proxy/wit/wasi-http@0.2.3.wit)
+set(_cg_npm_lock ${_cg_nm}/.package-lock.json) # rewritten by every npm ci / npm install
+set(_cg_j2w ${_cg_nm}/@spinframework/build-tools/dist/index.js)
+set(_cg_cpy ${LEPTON_PY_VENV}/bin/componentize-py)
+file(MAKE_DIRECTORY ${_cg_out})
+
+add_custom_target(lepton_component_guests)
+add_dependencies(lepton_guests lepton_component_guests)
+
+# Which toolchain pieces are missing, as sentences for the .skip files.
+set(_cg_missing_c)
+if(NOT WASM_TOOLS)
+  list(APPEND _cg_missing_c "wasm-tools not found")
+endif()
+if(NOT WIT_BINDGEN)
+  list(APPEND _cg_missing_c "wit-bindgen not found")
+endif()
+if(NOT EXISTS ${_cg_adapter})
+  list(APPEND _cg_missing_c "the WASI p1 reactor adapter (npm @bytecodealliance/jco) is not in tests/guests/js/node_modules")
+endif()
+if(NOT EXISTS ${_cg_http_wit})
+  list(APPEND _cg_missing_c "wasi:http 0.2.3 WIT (npm @spinframework/wasi-http-proxy) is not in tests/guests/js/node_modules")
+endif()
+set(_cg_missing_js)
+if(NOT WASM_TOOLS)
+  list(APPEND _cg_missing_js "wasm-tools not found")
+endif()
+if(NOT NODE)
+  list(APPEND _cg_missing_js "node not found")
+endif()
+if(NOT EXISTS ${_cg_j2w})
+  list(APPEND _cg_missing_js "j2w (npm @spinframework/build-tools) is not in tests/guests/js/node_modules")
+endif()
+set(_cg_missing_py)
+if(NOT WASM_TOOLS)
+  list(APPEND _cg_missing_py "wasm-tools not found")
+endif()
+if(NOT EXISTS ${_cg_cpy})
+  list(APPEND _cg_missing_py "componentize-py is not in the venv ${LEPTON_PY_VENV}")
+endif()
+
+# _cg_check(<name> <missing list> <out var>): ON when the guest can be built; otherwise reports,
+# writes <name>.skip and removes a stale <name>.wasm.
+function(_cg_check name missing out)
+  if(missing)
+    list(JOIN missing "; " reason)
+    set(reason "component guest ${name} not built: ${reason} (run scripts/setup-guest-toolchains.sh)")
+    if(LEPTON_REQUIRE_GUEST_TOOLCHAINS)
+      message(FATAL_ERROR "${reason}")
+    endif()
+    message(STATUS "${reason}")
+    file(WRITE ${_cg_out}/${name}.skip "${reason}\n")
+    file(REMOVE ${_cg_out}/${name}.wasm)
+    add_test(NAME guest_component.${name} COMMAND sh ${_cg_src}/check.sh ${_cg_out}/${name}.wasm x)
+    set_tests_properties(guest_component.${name} PROPERTIES SKIP_RETURN_CODE 77)
+    set(${out} OFF PARENT_SCOPE)
+  else()
+    file(REMOVE ${_cg_out}/${name}.skip)
+    set(${out} ON PARENT_SCOPE)
+  endif()
+endfunction()
+
+# _cg_add(<name> <output> <expected export regex>): target guest_component_<name> and its ctest.
+function(_cg_add name output expect)
+  add_custom_target(guest_component_${name} ALL DEPENDS ${output})
+  add_dependencies(lepton_component_guests guest_component_${name})
+  if(WASM_TOOLS)
+    add_test(NAME guest_component.${name}
+      COMMAND ${CMAKE_COMMAND} -E env WASM_TOOLS=${WASM_TOOLS}
+              sh ${_cg_src}/check.sh ${_cg_out}/${name}.wasm "${expect}")
+    set_tests_properties(guest_component.${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+  endif()
+endfunction()
+
+# --- C components: WIT -> wit-bindgen c -> clang -> component embed -> component new --adapt ----
+set(_cg_http_worlds http-handler)
+set(_cg_c_worlds http-handler resources all-types)
+set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler
+                 resources:resources all-types:all-types)
+set(_cg_wit ${_cg_work}/wit)
+if(NOT _cg_missing_c)
+  # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.
+  set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit)
+  add_custom_command(OUTPUT ${_cg_wit_files}
+    COMMAND ${CMAKE_COMMAND} -E rm -rf ${_cg_wit}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${_cg_wit}/deps
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_src}/wit/guests.wit ${_cg_wit}/guests.wit
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_http_wit} ${_cg_wit}/deps/wasi-http@0.2.3.wit
+    DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit}
+    COMMENT "Staging component guest WIT"
+    VERBATIM)
+
+  foreach(world ${_cg_c_worlds})
+    string(REPLACE "-" "_" cworld ${world})
+    set(bdir ${_cg_work}/bindings/${world})
+    add_custom_command(OUTPUT ${bdir}/${cworld}.c ${bdir}/${cworld}.h
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${bdir}
+      COMMAND ${WIT_BINDGEN} c ${_cg_wit} --world ${world} --no-object-file --out-dir ${bdir}
+      DEPENDS ${_cg_wit_files}
+      COMMENT "wit-bindgen c --world ${world}"
+      VERBATIM)
+  endforeach()
+endif()
+
+foreach(pair ${_cg_c_guests})
+  string(REPLACE ":" ";" pair ${pair})
+  list(GET pair 0 name)
+  list(GET pair 1 world)
+  _cg_check(${name} "${_cg_missing_c}" ok)
+  if(world IN_LIST _cg_http_worlds)
+    set(expect "export wasi:http/incoming-handler@0\\.2\\.[0-9]+;")
+  else()
+    set(expect "export lepton:guests/[a-z-]+@0\\.1\\.0;")
+  endif()
+  if(NOT ok)
+    continue()
+  endif()
+  string(REPLACE "-" "_" cworld ${world})
+  string(REPLACE "-" "_" cname ${name})
+  set(bdir ${_cg_work}/bindings/${world})
+  set(core ${_cg_work}/${name}.core.wasm)
+  set(embedded ${_cg_work}/${name}.embedded.wasm)
+  set(out ${_cg_out}/${name}.wasm)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${WASM_CC} --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror
+            -Wl,--strip-debug -DLEPTON_WIT_WORLD=${cworld} -I${bdir} -I${_cg_src}
+            ${_cg_src}/${cname}.c ${_cg_src}/embed_stub.c ${bdir}/${cworld}.c -o ${core}
+    COMMAND ${WASM_TOOLS} component embed ${_cg_wit} --world ${world} ${core} -o ${embedded}
+    COMMAND ${WASM_TOOLS} component new ${embedded}
+            --adapt wasi_snapshot_preview1=${_cg_adapter} -o ${out}
+    DEPENDS ${_cg_src}/${cname}.c ${_cg_src}/guest_util.h ${_cg_src}/embed_stub.c ${bdir}/${cworld}.c ${bdir}/${cworld}.h
+            ${_cg_wit_files} ${_cg_adapter}
+    COMMENT "Building C component ${name}.wasm (world ${world})"
+    VERBATIM)
+  _cg_add(${name} ${out} "${expect}")
+endforeach()
+
+# --- JS: Spin JS SDK v3, j2w (componentize-js / StarlingMonkey) ---------------------------------
+_cg_check(js-hello "${_cg_missing_js}" ok)
+if(ok)
+  set(out ${_cg_out}/js-hello.wasm)
+  # j2w reads tests/guests/js/package.json (witDependencies of @spinframework/wasi-http-proxy), so
+  # it runs there; it writes precompiled-source.js and <input>.buildData.json beside its input, so
+  # the input is a copy in the build tree.
+  set(jswork ${_cg_work}/js)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${jswork}
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_js}/src/index.js ${jswork}/index.js
+    COMMAND ${NODE} ${_cg_j2w} -i ${jswork}/index.js -o ${out}
+    WORKING_DIRECTORY ${_cg_js}
+    DEPENDS ${_cg_js}/src/index.js ${_cg_js}/package.json ${_cg_npm_lock}
+    COMMENT "Building JS component js-hello.wasm (j2w; slow: StarlingMonkey + Wizer)"
+    VERBATIM)
+  _cg_add(js-hello ${out} "export wasi:http/incoming-handler@0\\.2\\.[0-9]+;")
+endif()
+
+# --- Python: Spin Python SDK, componentize-py ----------------------------------------------------
+_cg_check(py-hello "${_cg_missing_py}" ok)
+if(ok)
+  set(out ${_cg_out}/py-hello.wasm)
+  # componentize-py finds spin-sdk's WIT through $VIRTUAL_ENV. It runs the app once (in its Wasm
+  # CPython) and leaves __pycache__ beside it, so it builds a copy in the build tree.
+  set(pywork ${_cg_work}/py)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${pywork}
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_py}/app.py ${pywork}/app.py
+    COMMAND ${CMAKE_COMMAND} -E env VIRTUAL_ENV=${LEPTON_PY_VENV}
+            ${_cg_cpy} -w spin-http componentize -p ${pywork} app -o ${out}
+    WORKING_DIRECTORY ${_cg_work}
+    DEPENDS ${_cg_py}/app.py ${_cg_py}/requirements.txt ${_cg_cpy}
+    COMMENT "Building Python component py-hello.wasm (componentize-py; slow)"
+    VERBATIM)
+  _cg_add(py-hello ${out} "export wasi:http/incoming-handler@0\\.2\\.[0-9]+;")
+endif()
