@@ -2,7 +2,8 @@
 #   tests/component/data/*.wat  --wasm-tools parse-->  ${LEPTON_COMPONENT_FIXTURES}/<name>.wasm
 #   tests/component/data/reactor.c + reactor.wit  --clang-19, wasm-tools component embed/new-->
 #     ${LEPTON_COMPONENT_FIXTURES}/reactor.component.wasm  (needs the WASI p1 reactor adapter from
-#     the npm package @bytecodealliance/jco, installed into the build dir; without npm the file
+#     the npm package @bytecodealliance/jco that scripts/setup-guest-toolchains.sh installs in
+#     tests/guests/js; without it the file
 #     is simply not produced and the test that reads it skips)
 # wasm-tools is pinned and installed by scripts/setup.sh.
 find_program(WASM_TOOLS NAMES wasm-tools HINTS $ENV{HOME}/.cargo/bin)
@@ -45,7 +46,7 @@ function(lepton_component_fixtures target data)
     list(APPEND outputs ${out}/reactor.embedded.wasm)
     add_custom_command(OUTPUT ${out}/reactor.stamp
       COMMAND ${CMAKE_COMMAND} -DNPM=${NPM} -DWASM_TOOLS=${WASM_TOOLS}
-              -DJCO_VERSION=${LEPTON_JCO_VERSION} -DNPM_PREFIX=${CMAKE_BINARY_DIR}/npm
+              -DJCO_VERSION=${LEPTON_JCO_VERSION} -DNPM_PREFIX=${PROJECT_SOURCE_DIR}/tests/guests/js
               -DINPUT=${out}/reactor.embedded.wasm -DOUTPUT=${out}/reactor.component.wasm
               -DSTAMP=${out}/reactor.stamp
               -P ${PROJECT_SOURCE_DIR}/cmake/ComponentizeWithAdapter.cmake
