@@ -1,7 +1,8 @@
 #include "engine/guest_call.h"
 
-#include <vector>
 #include <array>
+#include <cstring>
+#include <vector>
 
 #include "engine/engine.h"
 
@@ -13,11 +14,13 @@ constexpr std::string_view kInterruptMarker = "interrupt";
 
 Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
                       std::initializer_list<uint32_t> args, std::span<uint32_t> results) {
-  std::array<wasmtime_val_raw_t, 16> slots{};
+  // Only the argument slots need values: the callee writes its results over them.
+  std::array<wasmtime_val_raw_t, 16> slots;
   size_t n = std::max(args.size(), results.size());
   if (n > slots.size()) return fail("too many arguments for a raw guest call ({})", n);
   size_t i = 0;
   for (uint32_t a : args) slots[i++].i32 = static_cast<int32_t>(a);
+  for (; i < n; ++i) slots[i].i64 = 0;
   wasm_trap_t* trap = nullptr;
   if (wasmtime_error_t* error = wasmtime_func_call_unchecked(context, &func, slots.data(), n, &trap))
     return take_error(error);
@@ -35,17 +38,30 @@ Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
 bool is_interrupt(const Error& error) { return error.message.starts_with(kInterruptMarker); }
 
 Result<uint32_t> GuestAllocator::alloc(uint32_t align, uint32_t size) {
-  uint32_t ptr = 0;
-  LEPTON_CHECK(call_i32(context_, realloc_, {0, 0, align, size}, std::span(&ptr, 1)));
-  if (size > 0 && !memory().slice(ptr, size))
-    return fail("guest realloc returned {:#x}+{} outside its memory", ptr, size);
-  return ptr;
+  LEPTON_TRY(auto block, alloc_block(align, size));
+  return block.ptr;
+}
+
+// One memory view per allocation, taken after the guest call (which may have grown memory),
+// serves both the bounds check and the copy: each view costs two calls into Wasmtime.
+Result<GuestAllocator::Block> GuestAllocator::alloc_block(uint32_t align, uint32_t size) {
+  Block block;
+  LEPTON_CHECK(call_i32(context_, realloc_, {0, 0, align, size}, std::span(&block.ptr, 1)));
+  if (size == 0) return block;
+  auto bytes = memory().slice(block.ptr, size);
+  if (!bytes) return fail("guest realloc returned {:#x}+{} outside its memory", block.ptr, size);
+  block.bytes = *bytes;
+  return block;
 }
 
 Result<uint32_t> GuestAllocator::copy_in(std::string_view bytes, uint32_t align) {
-  LEPTON_TRY(uint32_t ptr, alloc(align, static_cast<uint32_t>(bytes.size())));
-  if (!memory().write(ptr, bytes)) return fail("guest memory too small for {} bytes", bytes.size());
-  return ptr;
+  LEPTON_TRY(auto block, alloc_block(align, static_cast<uint32_t>(bytes.size())));
+  if (bytes.empty()) {
+    if (!memory().slice(block.ptr, 0)) return fail("guest memory too small for 0 bytes");
+    return block.ptr;
+  }
+  std::memcpy(block.bytes.data(), bytes.data(), bytes.size());
+  return block.ptr;
 }
 
 }  // namespace lepton::engine

@@ -36,6 +36,12 @@ class GuestAllocator {
   GuestMemory memory() const { return GuestMemory(context_, memory_); }
 
  private:
+  struct Block {
+    uint32_t ptr = 0;
+    std::span<uint8_t> bytes;  // [ptr, ptr+size) in the memory as it is after the call
+  };
+  Result<Block> alloc_block(uint32_t align, uint32_t size);
+
   wasmtime_context_t* context_;
   wasmtime_func_t realloc_;
   wasmtime_memory_t memory_;

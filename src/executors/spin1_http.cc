@@ -12,9 +12,12 @@ namespace lepton::executors {
 
 namespace {
 
-std::string lowercase(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+// ASCII lowercase (header names are ASCII tokens).
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  return out;
 }
 
 Result<http::Response> run(const ComponentHost& component, RequestInstance& instance,
@@ -27,7 +30,7 @@ Result<http::Response> run(const ComponentHost& component, RequestInstance& inst
 
   // Lower the request record in the order Spin 1 hosts did: uri, headers, params, body.
   const http::Request& req = call.request;
-  std::string uri = req.target.empty() ? "/" : req.target;
+  std::string_view uri = req.target.empty() ? std::string_view("/") : std::string_view(req.target);
   LEPTON_TRY(uint32_t uri_ptr, alloc.copy_in(uri));
   std::vector<http::Header> headers;
   headers.reserve(req.headers.size() + call.spin_headers.size());
@@ -63,9 +66,11 @@ http::Response Spin1HttpExecutor::handle(const HttpCall& call) {
   auto method = factors::spin1::method_index(call.request.method);
   if (!method) return http::Response{405, {}, {}};
 
-  auto instance = RequestInstance::create(component_, base_wasi_config(component_),
-                                          fmt::format("{}://{}", call.request.scheme,
-                                                      call.request.host));
+  std::string self_origin;
+  self_origin.reserve(call.request.scheme.size() + 3 + call.request.host.size());
+  self_origin.append(call.request.scheme).append("://").append(call.request.host);
+  auto instance =
+      RequestInstance::create(component_, base_wasi_config(component_), std::move(self_origin));
   if (!instance) return internal_error(component_, instance.error());
   auto response = run(component_, **instance, call, *method);
   if (!response) return internal_error(component_, Error{(*instance)->describe_failure(response.error())});
