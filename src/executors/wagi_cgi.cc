@@ -92,16 +92,11 @@ std::pair<std::string_view, std::optional<std::string_view>> split_target(std::s
   return {pq.substr(0, q), pq.substr(q + 1)};
 }
 
-// Decodes one UTF-8 code point at s[i]; returns its length, or 0 when `s` is not valid there.
-size_t utf8_valid_prefix(std::string_view s, size_t i, uint32_t* cp) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xbf;
+// Classifies a UTF-8 lead byte >= 0x80: the sequence length and the allowed range of the
+// second byte (narrower after E0, ED, F0, F4). False for bytes that can't start a sequence.
+bool utf8_lead(unsigned char c, size_t& len, unsigned char& lo, unsigned char& hi) {
+  lo = 0x80;
+  hi = 0xbf;
   if (c >= 0xc2 && c <= 0xdf) {
     len = 2;
   } else if (c >= 0xe0 && c <= 0xef) {
@@ -113,8 +108,22 @@ size_t utf8_valid_prefix(std::string_view s, size_t i, uint32_t* cp) {
     if (c == 0xf0) lo = 0x90;
     if (c == 0xf4) hi = 0x8f;
   } else {
-    return 0;
+    return false;
   }
+  return true;
+}
+
+// Decodes one UTF-8 code point at s[i]; returns its length, or 0 when `s` is not valid there.
+size_t utf8_valid_prefix(std::string_view s, size_t i, uint32_t* cp) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  size_t len;
+  unsigned char lo, hi;
+  if (!utf8_lead(c, len, lo, hi)) return 0;
   if (i + len > s.size()) return 0;
   if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
   for (size_t k = 2; k < len; ++k) {
@@ -131,20 +140,8 @@ size_t invalid_run(std::string_view s, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
   size_t len;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 1;
-  }
+  unsigned char lo, hi;
+  if (!utf8_lead(c, len, lo, hi)) return 1;
   size_t k = 1;
   if (i + k >= s.size() || byte(i + k) < lo || byte(i + k) > hi) return 1;
   for (k = 2; k < len; ++k) {
