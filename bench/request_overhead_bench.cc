@@ -12,7 +12,6 @@
 //
 // Run: build/bench/request_overhead_bench [--benchmark_min_time=2] [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
-
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -84,16 +83,19 @@ struct Setup {
   executors::HttpCall call() const { return {request, *match, spin_headers}; }
 };
 
-Setup& setup(bool pooling) {
+// mode 0: --disable-pooling; 1: pooling, slots reset with memset over the keep-resident region;
+// 2: pooling, slots reset by PAGEMAP_SCAN (only resident pages; lepton up's default).
+Setup& setup(int64_t mode) {
   static std::mutex mutex;  // the Threads(2) variants ask from both threads at once
-  static std::map<bool, std::unique_ptr<Setup>> setups;
+  static std::map<int64_t, std::unique_ptr<Setup>> setups;
   std::lock_guard lock(mutex);
-  auto& slot = setups[pooling];
+  auto& slot = setups[mode];
   if (slot) return *slot;
   slot = std::make_unique<Setup>();
   Setup& s = *slot;
   triggers::RuntimeOptions options;
-  options.engine.pooling = pooling;
+  options.engine.pooling = mode != 0;
+  options.engine.pagemap_scan = mode == 2;
   options.engine.cache = false;
   options.components.echo_output = false;
   auto runtime = triggers::AppRuntime::load(hello_app(), options);
@@ -121,7 +123,7 @@ Setup& setup(bool pooling) {
 }
 
 Setup* ready(benchmark::State& state) {
-  Setup& s = setup(state.range(0) != 0);
+  Setup& s = setup(state.range(0));
   if (!s.error.empty()) {
     state.SkipWithError(s.error.c_str());
     return nullptr;
@@ -220,7 +222,9 @@ void BM_TriggerHandle(benchmark::State& state) {
   }
 }
 
-void pooling_args(benchmark::internal::Benchmark* b) { b->ArgName("pooling")->Arg(1)->Arg(0); }
+void pooling_args(benchmark::internal::Benchmark* b) {
+  b->ArgName("pooling")->Arg(2)->Arg(1)->Arg(0);
+}
 
 BENCHMARK(BM_StoreCreate)->Apply(pooling_args);
 BENCHMARK(BM_Instantiate)->Apply(pooling_args);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/wasmtime_ext.h"
+
 namespace lepton::engine {
 
 namespace {
@@ -65,12 +67,22 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& options) {
     // Memory above this is still decommitted with madvise.
     wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool, 128 << 10);
     wasmtime_pooling_allocation_config_table_keep_resident_set(pool, 16 << 10);
+    lepton_pooling_allocation_config_pagemap_scan_set(pool, options.pagemap_scan);
     wasmtime_pooling_allocation_strategy_set(config, pool);
     wasmtime_pooling_allocation_config_delete(pool);
   }
 
-  wasm_engine_t* raw = wasm_engine_new_with_config(config);
-  if (raw == nullptr) return fail("failed to create the Wasmtime engine");
+  wasm_engine_t* raw = nullptr;
+  if (wasmtime_error_t* error = lepton_engine_new(config, &raw)) {
+    Error e = take_error(error);
+    if (options.pooling)
+      return fail(
+          "cannot create the pooling allocator for {} instances of up to {} bytes of "
+          "memory each: {} (lower --max-instances or --max-instance-memory, or use "
+          "--disable-pooling)",
+          options.max_instances, options.max_instance_memory, e.message);
+    return fail("cannot create the Wasmtime engine: {}", e.message);
+  }
 
   // Only settings that change generated code belong here; pooling does not.
   std::string fingerprint = fmt::format("wasmtime-{};x86_64;epoch;cow;speed", WASMTIME_VERSION);

@@ -17,12 +17,15 @@
 namespace lepton::engine {
 
 struct EngineOptions {
-  bool pooling = true;                       // --disable-pooling turns it off
-  uint32_t max_instances = 1000;             // pooling slots = concurrency cap (Spin's default)
+  bool pooling = true;                        // --disable-pooling turns it off
+  uint32_t max_instances = 1000;              // pooling slots = concurrency cap (Spin's default)
   uint64_t max_instance_memory = 4ull << 30;  // bytes per linear memory (Spin's default, 4 GiB)
-  std::chrono::milliseconds epoch_tick{10};  // Spin ticks every 10 ms
-  bool cache = true;                         // precompiled-module cache on disk
-  std::filesystem::path cache_dir;           // empty = $XDG_CACHE_HOME/lepton/modules
+  std::chrono::milliseconds epoch_tick{10};   // Spin ticks every 10 ms
+  // Reset a pooled memory slot by restoring only its resident pages (PAGEMAP_SCAN) instead of
+  // memset over the whole keep-resident region; falls back by itself on kernels before 6.7.
+  bool pagemap_scan = true;
+  bool cache = true;                // precompiled-module cache on disk
+  std::filesystem::path cache_dir;  // empty = $XDG_CACHE_HOME/lepton/modules
 };
 
 class Engine {

@@ -22,7 +22,8 @@ Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
   for (uint32_t a : args) slots[i++].i32 = static_cast<int32_t>(a);
   for (; i < n; ++i) slots[i].i64 = 0;
   wasm_trap_t* trap = nullptr;
-  if (wasmtime_error_t* error = wasmtime_func_call_unchecked(context, &func, slots.data(), n, &trap))
+  if (wasmtime_error_t* error =
+          wasmtime_func_call_unchecked(context, &func, slots.data(), n, &trap))
     return take_error(error);
   if (trap != nullptr) {
     wasmtime_trap_code_t code;
@@ -91,7 +92,8 @@ Status define_raw_func(wasmtime_linker_t* linker, std::string_view module, std::
   wasmtime_error_t* error = wasmtime_linker_define_func_unchecked(
       linker, module.data(), module.size(), name.data(), name.size(), type, callback, env, nullptr);
   wasm_functype_delete(type);
-  if (error != nullptr) return take_error(error).context(fmt::format("defining {}::{}", module, name));
+  if (error != nullptr)
+    return take_error(error).context(fmt::format("defining {}::{}", module, name));
   return {};
 }
 

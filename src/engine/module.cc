@@ -45,7 +45,8 @@ std::filesystem::path default_cache_dir() {
 
 Result<Module> compile(Engine& engine, std::span<const uint8_t> wasm, std::string_view what) {
   wasmtime_module_t* module = nullptr;
-  if (wasmtime_error_t* error = wasmtime_module_new(engine.raw(), wasm.data(), wasm.size(), &module))
+  if (wasmtime_error_t* error =
+          wasmtime_module_new(engine.raw(), wasm.data(), wasm.size(), &module))
     return take_error(error).context(fmt::format("compiling {}", what));
   return Module(module);
 }
@@ -133,8 +134,8 @@ Result<LoadedModule> load_module(Engine& engine, std::span<const uint8_t> wasm,
   }
   auto dir = engine.options().cache_dir.empty() ? default_cache_dir() : engine.options().cache_dir;
   std::string key_material = loaded.sha256 + "|" + engine.fingerprint();
-  auto key = sha256_hex(std::span(reinterpret_cast<const uint8_t*>(key_material.data()),
-                                  key_material.size()));
+  auto key = sha256_hex(
+      std::span(reinterpret_cast<const uint8_t*>(key_material.data()), key_material.size()));
   auto file = dir / (key + ".cwasm");
   bool existed = false;
   if (auto cached = read_cached(engine, file, existed)) {
@@ -152,8 +153,7 @@ Result<LoadedModule> load_module_file(Engine& engine, const std::filesystem::pat
                                       std::string_view what) {
   LEPTON_TRY(auto bytes, read_file(path));
   return load_module(engine,
-                     std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
-                     what);
+                     std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), what);
 }
 
 }  // namespace lepton::engine

@@ -9,8 +9,8 @@ Store::Store(Engine& engine, const StoreLimits& limits)
       context_(wasmtime_store_context(store_)) {
   // Epoch interruption is always on in the engine, so every store needs a deadline; "no
   // timeout" is a deadline far beyond any real run.
-  uint64_t ticks = limits.timeout ? engine.ticks_for(*limits.timeout)
-                                  : std::numeric_limits<uint64_t>::max() / 2;
+  uint64_t ticks =
+      limits.timeout ? engine.ticks_for(*limits.timeout) : std::numeric_limits<uint64_t>::max() / 2;
   wasmtime_context_set_epoch_deadline(context_, ticks);
   if (limits.max_memory_bytes) {
     wasmtime_store_limiter(store_, static_cast<int64_t>(*limits.max_memory_bytes), -1, -1, -1, -1);
@@ -32,8 +32,8 @@ std::optional<wasmtime_func_t> find_export_func(wasmtime_context_t* context,
   return item.of.func;
 }
 
-Result<wasmtime_func_t> export_func(wasmtime_context_t* context, const wasmtime_instance_t& instance,
-                                    std::string_view name) {
+Result<wasmtime_func_t> export_func(wasmtime_context_t* context,
+                                    const wasmtime_instance_t& instance, std::string_view name) {
   if (auto f = find_export_func(context, instance, name)) return *f;
   return fail("the module exports no function '{}'", name);
 }

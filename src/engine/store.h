@@ -58,7 +58,7 @@ class StoreData {
 
 struct StoreLimits {
   std::optional<std::chrono::milliseconds> timeout;  // epoch deadline; none = run until done
-  std::optional<uint64_t> max_memory_bytes;         // per linear memory
+  std::optional<uint64_t> max_memory_bytes;          // per linear memory
 };
 
 class Store {
@@ -78,8 +78,8 @@ class Store {
 };
 
 // Looks up an exported function / memory of an instance; the error names the export.
-Result<wasmtime_func_t> export_func(wasmtime_context_t* context, const wasmtime_instance_t& instance,
-                                    std::string_view name);
+Result<wasmtime_func_t> export_func(wasmtime_context_t* context,
+                                    const wasmtime_instance_t& instance, std::string_view name);
 std::optional<wasmtime_func_t> find_export_func(wasmtime_context_t* context,
                                                 const wasmtime_instance_t& instance,
                                                 std::string_view name);

@@ -1,5 +1,6 @@
 // End-to-end: `lepton up` app sources (v1 manifest, directory, single .wasm) and flags.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 
@@ -48,6 +49,46 @@ message = "{{{{ greeting }}}} from v1"
   EXPECT_NE(server->output().find("probe: " + server->base_url() + "/legacy (wildcard)"),
             std::string::npos)
       << server->output();
+}
+
+// The pooling allocator reserves address space for every slot up front (1000 x 4 GiB by default).
+// Where that is refused (here: an address-space limit, as under a container's or ulimit's cap),
+// `lepton up` must say what failed and what to change, and exit 1, not abort.
+TEST(Up, PoolReservationFailureIsAClearError) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_AS, &saved), 0);
+  rlimit capped = saved;
+  capped.rlim_cur = 8ull << 30;  // the child inherits it; plenty for this test process
+  ASSERT_EQ(setrlimit(RLIMIT_AS, &capped), 0);
+  TempApp app(fmt::format(R"(spin_manifest_version = 2
+[application]
+name = "capped"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[component.probe]
+source = "{}"
+)",
+                          guest("spin1_probe")));
+  auto result = run_lepton({"up", "-f", app.manifest().string(), "--listen", "127.0.0.1:0"});
+  // The fallback the message suggests works under the same cap.
+  std::string failure;
+  auto unpooled =
+      LeptonServer::start({"-f", app.manifest().string(), "--disable-pooling"}, &failure);
+  std::optional<int> status;
+  if (unpooled) {
+    auto hello = unpooled->get("/hello");
+    if (hello.ok()) status = hello->status;
+  }
+  unpooled.reset();
+  ASSERT_EQ(setrlimit(RLIMIT_AS, &saved), 0);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("cannot create the pooling allocator for 1000 instances"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("--disable-pooling"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("panicked"), std::string::npos) << result.output;
+  EXPECT_EQ(status, 200) << failure;
 }
 
 TEST(Up, ServesDirectoryAndSingleWasm) {
