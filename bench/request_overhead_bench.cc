@@ -84,7 +84,7 @@ struct Setup {
 };
 
 // mode 0: --disable-pooling; 1: pooling, slots reset with memset over the keep-resident region;
-// 2: pooling, slots reset by PAGEMAP_SCAN (only resident pages; lepton up's default).
+// 2: pooling, slots reset by PAGEMAP_SCAN (only resident pages).
 Setup& setup(int64_t mode) {
   static std::mutex mutex;  // the Threads(2) variants ask from both threads at once
   static std::map<int64_t, std::unique_ptr<Setup>> setups;

@@ -23,7 +23,9 @@ struct EngineOptions {
   std::chrono::milliseconds epoch_tick{10};   // Spin ticks every 10 ms
   // Reset a pooled memory slot by restoring only its resident pages (PAGEMAP_SCAN) instead of
   // memset over the whole keep-resident region; falls back by itself on kernels before 6.7.
-  bool pagemap_scan = true;
+  // Off: measured no faster for small guests here (the ioctl's page walk costs what the memset
+  // saves; bench mode pooling:2).
+  bool pagemap_scan = false;
   bool cache = true;                // precompiled-module cache on disk
   std::filesystem::path cache_dir;  // empty = $XDG_CACHE_HOME/lepton/modules
 };
