@@ -45,3 +45,69 @@ pub unsafe extern "C" fn lepton_engine_new(
         Err(error) => Some(Box::new(wasmtime_error_t::from(format_err!("{error:#}")))),
     }
 }
+
+// Exports resolved once per module instead of by name per request: `Module::get_export_index`
+// and `Instance::get_module_export` (wasmtime_instance_export_get checks UTF-8, hashes the name
+// and searches the export map every time). Plus one call for a memory's base and size (the C
+// API needs two, each finding the memory in the store).
+use wasmtime_c_api::wasmtime::{Instance, Memory, Module, ModuleExport};
+
+const _: () = assert!(size_of::<wasmtime_module_t>() == size_of::<Module>());
+const _: () = assert!(align_of::<wasmtime_module_t>() == align_of::<Module>());
+
+/// The location of export `name` in `module`, or null when the module has no such export (or
+/// the name is not UTF-8). Free with `lepton_module_export_delete`. Valid for instances of this
+/// module (and only those: `lepton_instance_module_export` rejects any other instance).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lepton_module_export_index(
+    module: *const wasmtime_module_t,
+    name: *const u8,
+    len: usize,
+) -> *mut ModuleExport {
+    let module = unsafe { &*(module as *const Module) };
+    let name = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(name, len) } };
+    let Ok(name) = std::str::from_utf8(name) else { return std::ptr::null_mut() };
+    match module.get_export_index(name) {
+        Some(export) => Box::into_raw(Box::new(export)),
+        None => std::ptr::null_mut(),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lepton_module_export_delete(export: *mut ModuleExport) {
+    if !export.is_null() {
+        drop(unsafe { Box::from_raw(export) });
+    }
+}
+
+/// `wasmtime_instance_export_get` by a location from `lepton_module_export_index`. False when
+/// the instance is not of the module the location was taken from. The instance must belong to
+/// the store of `store` (as for every wasmtime_instance_* function).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lepton_instance_module_export(
+    store: WasmtimeStoreContextMut<'_>,
+    instance: &Instance,
+    export: &ModuleExport,
+    item: &mut std::mem::MaybeUninit<wasmtime_extern_t>,
+) -> bool {
+    match instance.get_module_export(store, export) {
+        Some(e) => {
+            item.write(wasmtime_extern_t::from(e));
+            true
+        }
+        None => false,
+    }
+}
+
+/// wasmtime_memory_data and wasmtime_memory_data_size in one call: returns the base, stores the
+/// size in bytes in `*size`.
+#[unsafe(no_mangle)]
+pub extern "C" fn lepton_memory_view(
+    store: WasmtimeStoreContextMut<'_>,
+    memory: &Memory,
+    size: &mut usize,
+) -> *mut u8 {
+    let data = memory.data_mut(store);
+    *size = data.len();
+    data.as_mut_ptr()
+}

@@ -34,6 +34,7 @@ struct UpFlags {
   std::string max_instance_memory;
   uint32_t max_instances = 1000;
   bool disable_pooling = false;
+  bool trap_missing_imports = false;
   bool disable_cache = false;
   bool find_free_port = false;
   std::string tls_cert;
@@ -86,6 +87,7 @@ int run_up(const UpFlags& flags) {
 
   triggers::RuntimeOptions options;
   options.engine.pooling = !flags.disable_pooling;
+  options.components.trap_missing_imports = flags.trap_missing_imports;
   options.engine.cache = !flags.disable_cache;
   options.engine.max_instances = flags.max_instances;
   if (!flags.max_instance_memory.empty()) {
@@ -195,6 +197,9 @@ Run add_up_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 100000u));
   up->add_flag("--disable-pooling", flags->disable_pooling, "Don't use the pooling allocator");
+  up->add_flag("--trap-missing-imports", flags->trap_missing_imports,
+               "Link component imports lepton does not provide to functions that trap when "
+               "called, instead of refusing to start");
   up->add_flag("--disable-cache", flags->disable_cache, "Don't use the precompiled-module cache");
   up->add_flag("--find-free-port", flags->find_free_port,
                "If the port is taken, try the following ones");

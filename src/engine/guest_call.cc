@@ -21,9 +21,16 @@ Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
   size_t i = 0;
   for (uint32_t a : args) slots[i++].i32 = static_cast<int32_t>(a);
   for (; i < n; ++i) slots[i].i64 = 0;
+  LEPTON_CHECK(call_raw(context, func, std::span(slots.data(), n)));
+  for (size_t r = 0; r < results.size(); ++r) results[r] = static_cast<uint32_t>(slots[r].i32);
+  return {};
+}
+
+Status call_raw(wasmtime_context_t* context, const wasmtime_func_t& func,
+                std::span<wasmtime_val_raw_t> slots) {
   wasm_trap_t* trap = nullptr;
   if (wasmtime_error_t* error =
-          wasmtime_func_call_unchecked(context, &func, slots.data(), n, &trap))
+          wasmtime_func_call_unchecked(context, &func, slots.data(), slots.size(), &trap))
     return take_error(error);
   if (trap != nullptr) {
     wasmtime_trap_code_t code;
@@ -32,37 +39,42 @@ Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
     if (interrupted) e.message = fmt::format("{} ({})", kInterruptMarker, e.message);
     return e;
   }
-  for (size_t r = 0; r < results.size(); ++r) results[r] = static_cast<uint32_t>(slots[r].i32);
   return {};
 }
 
 bool is_interrupt(const Error& error) { return error.message.starts_with(kInterruptMarker); }
 
 Result<uint32_t> GuestAllocator::alloc(uint32_t align, uint32_t size) {
-  LEPTON_TRY(auto block, alloc_block(align, size));
-  return block.ptr;
+  return alloc_block(align, size);
 }
 
 // One memory view per allocation, taken after the guest call (which may have grown memory),
-// serves both the bounds check and the copy: each view costs two calls into Wasmtime.
-Result<GuestAllocator::Block> GuestAllocator::alloc_block(uint32_t align, uint32_t size) {
-  Block block;
-  LEPTON_CHECK(call_i32(context_, realloc_, {0, 0, align, size}, std::span(&block.ptr, 1)));
-  if (size == 0) return block;
-  auto bytes = memory().slice(block.ptr, size);
-  if (!bytes) return fail("guest realloc returned {:#x}+{} outside its memory", block.ptr, size);
-  block.bytes = *bytes;
-  return block;
+// serves the bounds check, the copy and the caller's stores that follow (current()).
+Result<uint32_t> GuestAllocator::alloc_block(uint32_t align, uint32_t size) {
+  uint32_t ptr = 0;
+  LEPTON_CHECK(call_i32(context_, realloc_, {0, 0, align, size}, std::span(&ptr, 1)));
+  view_ = memory();
+  if (size != 0 && !view_.slice(ptr, size))
+    return fail("guest realloc returned {:#x}+{} outside its memory", ptr, size);
+  return ptr;
 }
 
 Result<uint32_t> GuestAllocator::copy_in(std::string_view bytes, uint32_t align) {
-  LEPTON_TRY(auto block, alloc_block(align, static_cast<uint32_t>(bytes.size())));
+  LEPTON_TRY(uint32_t ptr, alloc_block(align, static_cast<uint32_t>(bytes.size())));
   if (bytes.empty()) {
-    if (!memory().slice(block.ptr, 0)) return fail("guest memory too small for 0 bytes");
-    return block.ptr;
+    if (!view_.slice(ptr, 0)) return fail("guest memory too small for 0 bytes");
+    return ptr;
   }
-  std::memcpy(block.bytes.data(), bytes.data(), bytes.size());
-  return block.ptr;
+  std::memcpy(view_.slice(ptr, bytes.size())->data(), bytes.data(), bytes.size());
+  return ptr;
+}
+
+Result<uint32_t> GuestAllocator::copy_in_lowercase(std::string_view bytes) {
+  LEPTON_TRY(uint32_t ptr, copy_in(bytes));
+  if (auto dst = view_.slice(ptr, bytes.size()); dst && !bytes.empty())
+    for (uint8_t& c : *dst)
+      if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + ('a' - 'A'));
+  return ptr;
 }
 
 }  // namespace lepton::engine

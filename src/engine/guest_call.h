@@ -20,6 +20,11 @@ namespace lepton::engine {
 Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
                       std::initializer_list<uint32_t> args, std::span<uint32_t> results);
 
+// Calls `func` with raw values: `slots` holds the arguments and receives the results (it must be
+// as long as the longer of the two lists).
+Status call_raw(wasmtime_context_t* context, const wasmtime_func_t& func,
+                std::span<wasmtime_val_raw_t> slots);
+
 // Returns true when a failed call ended because the epoch deadline passed.
 bool is_interrupt(const Error& error);
 
@@ -33,18 +38,21 @@ class GuestAllocator {
   // Allocates and copies `bytes`; returns the guest pointer. Empty data still gets a real
   // (non-null) pointer, as Spin 1 hosts did.
   Result<uint32_t> copy_in(std::string_view bytes, uint32_t align = 1);
+  // copy_in with ASCII letters lowercased in the copy (header names).
+  Result<uint32_t> copy_in_lowercase(std::string_view bytes);
+  // A fresh view of the memory (one call into Wasmtime).
   GuestMemory memory() const { return GuestMemory(context_, memory_); }
+  // The view taken after the last allocation through this allocator: valid until guest code
+  // runs again other than through this allocator.
+  const GuestMemory& current() const { return view_; }
 
  private:
-  struct Block {
-    uint32_t ptr = 0;
-    std::span<uint8_t> bytes;  // [ptr, ptr+size) in the memory as it is after the call
-  };
-  Result<Block> alloc_block(uint32_t align, uint32_t size);
+  Result<uint32_t> alloc_block(uint32_t align, uint32_t size);
 
   wasmtime_context_t* context_;
   wasmtime_func_t realloc_;
   wasmtime_memory_t memory_;
+  GuestMemory view_;
 };
 
 }  // namespace lepton::engine

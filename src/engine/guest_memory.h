@@ -11,14 +11,16 @@
 #include <string_view>
 #include <type_traits>
 
+#include "engine/wasmtime_ext.h"
+
 namespace lepton::engine {
 
 class GuestMemory {
  public:
   GuestMemory() = default;
-  GuestMemory(wasmtime_context_t* context, const wasmtime_memory_t& memory)
-      : base_(wasmtime_memory_data(context, &memory)),
-        size_(wasmtime_memory_data_size(context, &memory)) {}
+  GuestMemory(wasmtime_context_t* context, const wasmtime_memory_t& memory) {
+    base_ = lepton_memory_view(context, &memory, &size_);  // one call into Wasmtime, not two
+  }
 
   // The caller's exported "memory", if it has one.
   static std::optional<GuestMemory> of_caller(wasmtime_caller_t* caller) {

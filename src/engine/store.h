@@ -7,10 +7,15 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "engine/engine.h"
+
+struct lepton_module_export;  // engine/wasmtime_ext.h
 
 namespace lepton::engine {
 
@@ -86,5 +91,37 @@ std::optional<wasmtime_func_t> find_export_func(wasmtime_context_t* context,
 Result<wasmtime_memory_t> export_memory(wasmtime_context_t* context,
                                         const wasmtime_instance_t& instance,
                                         std::string_view name = "memory");
+
+// An export of one module, located once (at load) so that each request's instance finds it
+// without a lookup by name. Empty when the module has no such export. Thread-safe to share.
+class ExportIndex {
+ public:
+  ExportIndex() = default;
+  ExportIndex(const wasmtime_module_t* module, std::string_view name);
+
+  explicit operator bool() const { return export_ != nullptr; }
+  std::string_view name() const { return name_; }
+
+  // The export in `instance`, which must be an instance of the module (nullopt otherwise, or
+  // when the export is of another kind).
+  std::optional<wasmtime_func_t> func(wasmtime_context_t* context,
+                                      const wasmtime_instance_t& instance) const;
+  std::optional<wasmtime_memory_t> memory(wasmtime_context_t* context,
+                                          const wasmtime_instance_t& instance) const;
+
+ private:
+  struct Deleter {
+    void operator()(lepton_module_export* e) const;
+  };
+  std::unique_ptr<lepton_module_export, Deleter> export_;
+  std::string name_;
+};
+
+// As export_func / export_memory, with the same errors.
+Result<wasmtime_func_t> export_func(wasmtime_context_t* context,
+                                    const wasmtime_instance_t& instance, const ExportIndex& index);
+Result<wasmtime_memory_t> export_memory(wasmtime_context_t* context,
+                                        const wasmtime_instance_t& instance,
+                                        const ExportIndex& index);
 
 }  // namespace lepton::engine

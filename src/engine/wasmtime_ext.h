@@ -17,6 +17,25 @@ void lepton_pooling_allocation_config_pagemap_scan_set(wasmtime_pooling_allocati
 // aborting the process when the engine cannot be created.
 wasmtime_error_t* lepton_engine_new(wasm_config_t* config, wasm_engine_t** out);
 
+// Where export `name` is in `module` (Wasmtime's ModuleExport), resolved once so that instances
+// can look it up without the by-name search (UTF-8 check, hash, map) of
+// wasmtime_instance_export_get. Null when the module has no such export. Free with
+// lepton_module_export_delete.
+typedef struct lepton_module_export lepton_module_export_t;
+lepton_module_export_t* lepton_module_export_index(const wasmtime_module_t* module,
+                                                   const char* name, size_t len);
+void lepton_module_export_delete(lepton_module_export_t* export_);
+
+// wasmtime_instance_export_get by a resolved location; false when `instance` is not an instance
+// of the module the location came from. `instance` must belong to the store of `context`.
+bool lepton_instance_module_export(wasmtime_context_t* context,
+                                   const wasmtime_instance_t* instance,
+                                   const lepton_module_export_t* export_, wasmtime_extern_t* item);
+
+// wasmtime_memory_data and wasmtime_memory_data_size in one call into Wasmtime.
+uint8_t* lepton_memory_view(wasmtime_context_t* context, const wasmtime_memory_t* memory,
+                            size_t* size);
+
 #ifdef __cplusplus
 }
 #endif

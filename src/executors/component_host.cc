@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/template.h"
+#include "component/binary.h"
 
 namespace lepton::executors {
 
@@ -24,6 +25,7 @@ std::vector<std::string> export_names(const wasmtime_module_t* module) {
 
 Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engine,
                                                           wasmtime_linker_t* linker,
+                                                          const component::HostRegistry& registry,
                                                           const app::Component& spec,
                                                           const app::VariableResolver& variables,
                                                           const ComponentOptions& options) {
@@ -34,15 +36,24 @@ Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engin
   host->limits_ = options.limits;
   std::string what = fmt::format("component '{}' ({})", spec.id, spec.source.string());
 
-  LEPTON_TRY(auto loaded, engine::load_module_file(engine, spec.source, what));
-  host->module_ = std::move(loaded.module);
-  host->origin_ = loaded.origin;
-  host->exports_ = export_names(host->module_.get());
+  LEPTON_TRY(std::string wasm, engine::read_file(spec.source));
+  auto bytes = std::span(reinterpret_cast<const uint8_t*>(wasm.data()), wasm.size());
+  if (component::binary::is_component(bytes)) {
+    component::LinkOptions link;
+    link.trap_missing_imports = options.trap_missing_imports;
+    LEPTON_TRY(host->component_, component::ComponentTemplate::load(engine, registry, bytes, what, link));
+  } else {
+    LEPTON_TRY(auto loaded, engine::load_module(engine, bytes, what));
+    host->module_ = std::move(loaded.module);
+    host->origin_ = loaded.origin;
+    host->exports_ = export_names(host->module_.get());
+    host->initialize_ = engine::ExportIndex(host->module_.get(), "_initialize");
 
-  wasmtime_instance_pre_t* pre = nullptr;
-  if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker, host->module_.get(), &pre))
-    return engine::take_error(error).context(fmt::format("linking {}", what));
-  host->pre_.reset(pre);
+    wasmtime_instance_pre_t* pre = nullptr;
+    if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker, host->module_.get(), &pre))
+      return engine::take_error(error).context(fmt::format("linking {}", what));
+    host->pre_.reset(pre);
+  }
 
   LEPTON_TRY(host->files_, wasi::FileTree::build(spec.files));
   for (const auto& [k, v] : spec.environment) host->env_.emplace_back(k, v);
@@ -69,6 +80,7 @@ bool ComponentHost::exports_function(std::string_view name) const {
 }
 
 Result<wasmtime_instance_t> ComponentHost::instantiate(engine::Store& store) const {
+  if (!pre_) return fail("component '{}' is a component-model component, not a core module", id());
   wasmtime_instance_t instance;
   wasm_trap_t* trap = nullptr;
   if (wasmtime_error_t* error =

@@ -14,6 +14,8 @@
 #include "app/app.h"
 #include "app/variables.h"
 #include "common/result.h"
+#include "component/host.h"
+#include "component/linker.h"
 #include "engine/engine.h"
 #include "engine/module.h"
 #include "engine/store.h"
@@ -34,12 +36,15 @@ struct ComponentOptions {
   std::vector<std::string> follow;               // --follow ids; empty = all
   std::vector<std::pair<std::string, std::string>> extra_env;  // --env K=V
   engine::StoreLimits limits;
+  // Component imports lepton does not provide link to traps instead of failing the load.
+  bool trap_missing_imports = false;
 };
 
 class ComponentHost {
  public:
   static Result<std::unique_ptr<ComponentHost>> load(engine::Engine& engine,
                                                      wasmtime_linker_t* linker,
+                                                     const component::HostRegistry& registry,
                                                      const app::Component& spec,
                                                      const app::VariableResolver& variables,
                                                      const ComponentOptions& options);
@@ -48,7 +53,12 @@ class ComponentHost {
   const app::Component& spec() const { return *spec_; }
   engine::Engine& engine() const { return *engine_; }
   bool exports_function(std::string_view name) const;
+  // A component-model component (its linked template), or nullptr for a core module.
+  const std::shared_ptr<const component::ComponentTemplate>& component() const { return component_; }
   engine::ModuleOrigin module_origin() const { return origin_; }
+  const wasmtime_module_t* module() const { return module_.get(); }
+  // The reactor initializer `_initialize`, located once (empty when the module has none).
+  const engine::ExportIndex& initialize_export() const { return initialize_; }
 
   // A fresh instance in `store`; the error names the component.
   Result<wasmtime_instance_t> instantiate(engine::Store& store) const;
@@ -66,9 +76,11 @@ class ComponentHost {
   const app::Component* spec_ = nullptr;
   engine::Engine* engine_ = nullptr;
   engine::Module module_;
+  std::shared_ptr<const component::ComponentTemplate> component_;
   engine::ModuleOrigin origin_ = engine::ModuleOrigin::Compiled;
   InstancePre pre_;
   std::vector<std::string> exports_;
+  engine::ExportIndex initialize_;
   std::shared_ptr<const wasi::FileTree> files_;
   std::vector<std::pair<std::string, std::string>> env_;
   app::AllowedHosts allowed_hosts_;

@@ -34,7 +34,7 @@ void ComponentLogs::out(std::string_view bytes) { write(stdout_file_, stdout, by
 void ComponentLogs::err(std::string_view bytes) { write(stderr_file_, stderr, bytes); }
 
 void ComponentLogs::write(std::FILE* file, std::FILE* terminal, std::string_view bytes) {
-  if (bytes.empty()) return;
+  if (bytes.empty() || (file == nullptr && !echo_)) return;  // nowhere to go: no lock
   std::lock_guard lock(mutex_);
   if (file != nullptr) {
     std::fwrite(bytes.data(), 1, bytes.size(), file);

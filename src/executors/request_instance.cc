@@ -34,7 +34,7 @@ Result<std::unique_ptr<RequestInstance>> RequestInstance::create(const Component
   request->store_.data().set(&request->host_);
   LEPTON_TRY(request->instance_, component.instantiate(request->store_));
   // Reactors (wasi-libc, TinyGo) run their constructors in _initialize before any export.
-  if (auto init = engine::find_export_func(request->context(), request->instance_, "_initialize")) {
+  if (auto init = component.initialize_export().func(request->context(), request->instance_)) {
     auto done = engine::call_i32(request->context(), *init, {}, {});
     if (!done) return Error{request->describe_failure(done.error())}.context("_initialize");
   }

@@ -12,31 +12,26 @@ namespace lepton::executors {
 
 namespace {
 
-// ASCII lowercase (header names are ASCII tokens).
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
+void lowercase_in_place(std::string& s) {
+  for (auto& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  return out;
 }
 
-Result<http::Response> run(const ComponentHost& component, RequestInstance& instance,
+Result<http::Response> run(const Spin1HttpExecutor::Exports& exports, RequestInstance& instance,
                            const HttpCall& call, uint32_t method) {
   wasmtime_context_t* cx = instance.context();
-  LEPTON_TRY(auto entry, engine::export_func(cx, instance.instance(), Spin1HttpExecutor::kExport));
-  LEPTON_TRY(auto realloc, engine::export_func(cx, instance.instance(), "canonical_abi_realloc"));
-  LEPTON_TRY(auto memory, engine::export_memory(cx, instance.instance()));
+  LEPTON_TRY(auto entry, engine::export_func(cx, instance.instance(), exports.handler));
+  LEPTON_TRY(auto realloc, engine::export_func(cx, instance.instance(), exports.realloc));
+  LEPTON_TRY(auto memory, engine::export_memory(cx, instance.instance(), exports.memory));
   engine::GuestAllocator alloc(cx, realloc, memory);
 
-  // Lower the request record in the order Spin 1 hosts did: uri, headers, params, body.
+  // Lower the request record in the order Spin 1 hosts did: uri, headers, params, body. Header
+  // names are lowercased (the request's own as they are copied in; spin-* ones already are).
   const http::Request& req = call.request;
   std::string_view uri = req.target.empty() ? std::string_view("/") : std::string_view(req.target);
   LEPTON_TRY(uint32_t uri_ptr, alloc.copy_in(uri));
-  std::vector<http::Header> headers;
-  headers.reserve(req.headers.size() + call.spin_headers.size());
-  for (const auto& h : req.headers) headers.push_back({lowercase(h.name), h.value});
-  for (const auto& h : call.spin_headers) headers.push_back(h);
-  LEPTON_TRY(auto header_list, factors::spin1::lower_headers(alloc, headers));
+  LEPTON_TRY(auto header_list,
+             factors::spin1::lower_headers(alloc, req.headers, call.spin_headers));
   LEPTON_TRY(uint32_t params_ptr, alloc.alloc(4, 0));  // params: always empty (as in Spin)
   LEPTON_TRY(uint32_t body_ptr, alloc.copy_in(req.body));
 
@@ -49,18 +44,31 @@ Result<http::Response> run(const ComponentHost& component, RequestInstance& inst
   LEPTON_TRY(auto response, factors::spin1::lift_response(alloc.memory(), ret));
   if (response.status < 100 || response.status > 600)
     return fail("returned invalid HTTP status {}", response.status);
-  // Spin inserts response headers into a map: a repeated name keeps its last value.
-  std::vector<http::Header> unique;
-  for (auto& h : response.headers) {
-    std::string name = lowercase(h.name);
-    std::erase_if(unique, [&](const http::Header& u) { return u.name == name; });
-    unique.push_back({std::move(name), std::move(h.value)});
+  // Spin inserts response headers into a map: a repeated name keeps its last value, at the
+  // position of its last occurrence.
+  auto& headers = response.headers;
+  for (auto& h : headers) lowercase_in_place(h.name);
+  bool repeated = false;
+  for (size_t i = 1; i < headers.size() && !repeated; ++i)
+    for (size_t j = 0; j < i && !repeated; ++j) repeated = headers[i].name == headers[j].name;
+  if (repeated) {
+    std::vector<http::Header> unique;
+    for (auto& h : headers) {
+      std::erase_if(unique, [&](const http::Header& u) { return u.name == h.name; });
+      unique.push_back(std::move(h));
+    }
+    headers = std::move(unique);
   }
-  response.headers = std::move(unique);
   return response;
 }
 
 }  // namespace
+
+Spin1HttpExecutor::Spin1HttpExecutor(const ComponentHost& component)
+    : component_(component),
+      exports_{engine::ExportIndex(component.module(), kExport),
+               engine::ExportIndex(component.module(), "canonical_abi_realloc"),
+               engine::ExportIndex(component.module(), "memory")} {}
 
 http::Response Spin1HttpExecutor::handle(const HttpCall& call) {
   auto method = factors::spin1::method_index(call.request.method);
@@ -72,7 +80,7 @@ http::Response Spin1HttpExecutor::handle(const HttpCall& call) {
   auto instance =
       RequestInstance::create(component_, base_wasi_config(component_), std::move(self_origin));
   if (!instance) return internal_error(component_, instance.error());
-  auto response = run(component_, **instance, call, *method);
+  auto response = run(exports_, **instance, call, *method);
   if (!response) return internal_error(component_, Error{(*instance)->describe_failure(response.error())});
   return std::move(*response);
 }

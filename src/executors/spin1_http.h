@@ -8,13 +8,19 @@ namespace lepton::executors {
 
 class Spin1HttpExecutor final : public HttpExecutor {
  public:
-  explicit Spin1HttpExecutor(const ComponentHost& component) : component_(component) {}
+  explicit Spin1HttpExecutor(const ComponentHost& component);
   http::Response handle(const HttpCall& call) override;
 
   static constexpr std::string_view kExport = "handle-http-request";
 
+  // The guest exports each request uses, located once in the module.
+  struct Exports {
+    engine::ExportIndex handler, realloc, memory;
+  };
+
  private:
   const ComponentHost& component_;
+  Exports exports_;
 };
 
 }  // namespace lepton::executors

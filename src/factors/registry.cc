@@ -1,6 +1,8 @@
 #include "factors/registry.h"
 
 #include "wasi/preview1.h"
+#include "wasi2/wasi2.h"
+#include "wasi_http/wasi_http.h"
 
 namespace lepton::factors {
 
@@ -9,6 +11,11 @@ Status define_all(wasmtime_linker_t* linker) {
   LEPTON_CHECK(define_spin1_config(linker));
   LEPTON_CHECK(define_spin1_outbound_http(linker));
   return {};
+}
+
+void register_all(component::HostRegistry& registry) {
+  wasi2::register_wasi(registry);
+  wasi_http::register_http(registry);
 }
 
 }  // namespace lepton::factors

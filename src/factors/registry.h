@@ -5,10 +5,14 @@
 #include <wasmtime.h>
 
 #include "common/result.h"
+#include "component/host.h"
 
 namespace lepton::factors {
 
+// Core-module host interfaces (wasi_snapshot_preview1, Spin 1 ABI imports) into `linker`.
 Status define_all(wasmtime_linker_t* linker);
+// Component-model host interfaces (WASI 0.2, wasi:http, ...) into `registry`.
+void register_all(component::HostRegistry& registry);
 
 // Each factor's own registration, called by define_all.
 Status define_spin1_config(wasmtime_linker_t* linker);

@@ -29,16 +29,25 @@ std::string_view method_name(uint32_t index) {
 
 Result<GuestList> lower_headers(engine::GuestAllocator& alloc,
                                 const std::vector<http::Header>& headers) {
-  const auto count = static_cast<uint32_t>(headers.size());
+  return lower_headers(alloc, {}, headers);
+}
+
+Result<GuestList> lower_headers(engine::GuestAllocator& alloc,
+                                std::span<const http::Header> lowercased,
+                                std::span<const http::Header> headers) {
+  const auto count = static_cast<uint32_t>(lowercased.size() + headers.size());
   LEPTON_TRY(uint32_t array, alloc.alloc(4, count * kTupleSize));
   for (uint32_t i = 0; i < count; ++i) {
-    LEPTON_TRY(uint32_t name, alloc.copy_in(headers[i].name));
-    LEPTON_TRY(uint32_t value, alloc.copy_in(headers[i].value));
-    auto memory = alloc.memory();  // re-read: realloc may have grown memory
+    const bool lower = i < lowercased.size();
+    const http::Header& h = lower ? lowercased[i] : headers[i - lowercased.size()];
+    LEPTON_TRY(uint32_t name, lower ? alloc.copy_in_lowercase(h.name) : alloc.copy_in(h.name));
+    LEPTON_TRY(uint32_t value, alloc.copy_in(h.value));
     const uint32_t at = array + i * kTupleSize;
-    const std::array<uint32_t, 4> tuple = {name, static_cast<uint32_t>(headers[i].name.size()),
-                                           value, static_cast<uint32_t>(headers[i].value.size())};
-    if (!memory.store(at, tuple)) return fail("header array at {:#x} is outside guest memory", at);
+    const std::array<uint32_t, 4> tuple = {name, static_cast<uint32_t>(h.name.size()), value,
+                                           static_cast<uint32_t>(h.value.size())};
+    // Through the view taken after the last realloc (which may have grown memory).
+    if (!alloc.current().store(at, tuple))
+      return fail("header array at {:#x} is outside guest memory", at);
   }
   return GuestList{array, count};
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,11 @@ struct GuestList {
 
 // Copies headers into guest memory as list<tuple<string,string>>.
 Result<GuestList> lower_headers(engine::GuestAllocator& alloc, const std::vector<http::Header>& headers);
+// The same for the concatenation of two lists, the names of the first lowercased (ASCII) on
+// the way: a request's own headers, then the spin-* headers.
+Result<GuestList> lower_headers(engine::GuestAllocator& alloc,
+                                std::span<const http::Header> lowercased,
+                                std::span<const http::Header> headers);
 // Reads list<tuple<string,string>>; errors name the bad element.
 Result<std::vector<http::Header>> lift_headers(const engine::GuestMemory& memory, GuestList list);
 Result<std::string> lift_bytes(const engine::GuestMemory& memory, GuestList list);

@@ -39,6 +39,22 @@ inline std::optional<std::string_view> find_header(const std::vector<Header>& he
   return std::nullopt;
 }
 
+// Lets a handler send its response while still producing it: status and headers first, then the
+// body in pieces (chunked on HTTP/1.1; on HTTP/1.0 until the connection closes). Every call blocks
+// until the connection has taken the bytes, which is the backpressure a streaming guest needs.
+// Calls return false once the client is gone. Valid only while the handler runs.
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  virtual bool start(uint16_t status, const std::vector<Header>& headers) = 0;
+  virtual bool write(std::string_view data) = 0;
+  virtual bool finish() = 0;
+  // The response cannot be completed (the guest failed mid-body): the connection is closed
+  // without the final chunk, so the client sees a truncated response, not a complete one.
+  virtual void abort() = 0;
+  virtual bool started() const = 0;
+};
+
 struct Request {
   std::string method;  // as received: "GET", "POST", ...
   std::string target;  // request-target as received: path + query ("/a/b?x=1")
@@ -52,6 +68,8 @@ struct Request {
                                 // server's listen address
   std::string scheme;           // "http" or "https"
   std::string local_addr;       // local "ip:port" the connection arrived on
+  // Set by the server while the handler runs; null where responses cannot stream (tests, tools).
+  ResponseWriter* response_writer = nullptr;
 
   // First value of header `name`, compared case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const {

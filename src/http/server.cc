@@ -19,6 +19,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
@@ -27,6 +28,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <exception>
+#include <future>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -261,6 +263,7 @@ struct ServerState {
   std::unique_ptr<ssl::context> tls;
   asio::thread_pool* pool = nullptr;  // owned by Server::Impl, joined before it goes away
   std::atomic<bool> stopping{false};
+  std::atomic<bool> io_stopped{false};  // I/O threads are gone: nothing posted will run
 
   std::mutex mutex;
   std::condition_variable drained;                // signalled when `open` becomes empty
@@ -450,11 +453,133 @@ class Connection final : public ConnectionBase {
         detail::ConnectionInfo{client_addr_, local_addr_, state_->scheme, state_->bound_address});
     parser_.reset();
     asio::post(*state_->pool, [self = self(), request = std::move(request)]() mutable {
+      StreamWriter writer(self);
+      request.response_writer = &writer;
       Response response = self->invoke(request);
+      if (writer.started()) {
+        // The handler streamed its response; what it returned is not sent.
+        bool ok = writer.finish();
+        asio::post(self->executor_, [self, ok] { self->stream_done(ok); });
+        return;
+      }
       asio::post(self->executor_, [self, response = std::move(response)]() mutable {
         self->write_response(std::move(response));
       });
     });
+  }
+
+  // ---- streaming responses (ResponseWriter) ----
+
+  // Runs on a handler thread; each call hands its work to the strand and waits for it.
+  class StreamWriter final : public ResponseWriter {
+   public:
+    explicit StreamWriter(std::shared_ptr<Connection> connection)
+        : connection_(std::move(connection)) {}
+    bool start(uint16_t status, const std::vector<Header>& headers) override {
+      if (started_) return false;
+      started_ = true;
+      ok_ = run([c = connection_, status, headers](Done done) {
+        c->stream_start(status, headers, std::move(done));
+      });
+      return ok_;
+    }
+    bool write(std::string_view data) override {
+      if (!started_ || finished_ || !ok_) return false;
+      if (data.empty()) return true;
+      // The strand owns a copy: if the server stops while we wait, nothing points at the caller.
+      ok_ = run([c = connection_, data = std::make_shared<std::string>(data)](Done done) {
+        c->stream_write(data, std::move(done));
+      });
+      return ok_;
+    }
+    bool finish() override {
+      if (!started_ || !ok_) return false;
+      if (finished_) return true;
+      finished_ = true;
+      ok_ = run([c = connection_](Done done) { c->stream_finish(std::move(done)); });
+      return ok_;
+    }
+    void abort() override { ok_ = false; }
+    bool started() const override { return started_; }
+
+   private:
+    using Done = std::function<void(bool)>;
+    // Posts `work` to the strand and waits for its result; gives up (false) once the server's
+    // I/O threads have stopped, since the work would then never run.
+    bool run(std::function<void(Done)> work) {
+      auto result = std::make_shared<std::promise<bool>>();
+      auto future = result->get_future();
+      asio::post(connection_->executor_, [work = std::move(work), result] {
+        work([result](bool ok) { result->set_value(ok); });
+      });
+      while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+        if (connection_->state_->io_stopped.load()) return false;
+      }
+      return future.get();
+    }
+    std::shared_ptr<Connection> connection_;
+    bool started_ = false;
+    bool finished_ = false;
+    bool ok_ = true;
+  };
+
+  bool stream_chunked() const { return version_ == 11; }
+
+  void stream_start(uint16_t status, const std::vector<Header>& headers,
+                    std::function<void(bool)> done) {
+    if (closed_) return done(false);
+    phase_ = Phase::kWriting;
+    try {
+      build_response(Response{status, headers, {}}, version_, res_);
+    } catch (const std::exception& e) {
+      spdlog::error("cannot build response: {}", e.what());
+      return done(false);
+    }
+    res_.erase(bhttp::field::content_length);
+    if (stream_chunked()) res_.chunked(true);
+    // HTTP/1.0 has no chunks: the body ends when the connection closes.
+    close_after_ =
+        !stream_chunked() || !keep_alive_ || shutdown_requested_ || state_->stopping.load();
+    res_.keep_alive(!close_after_);
+    serializer_.emplace(res_);
+    serializer_->split(true);
+    tcp().expires_after(idle_timeout());
+    bhttp::async_write_header(
+        stream_, *serializer_,
+        [self = self(), done = std::move(done)](error_code ec, size_t) { done(!ec); });
+  }
+
+  void stream_write(std::shared_ptr<std::string> data, std::function<void(bool)> done) {
+    if (closed_) return done(false);
+    if (head_) return done(true);
+    tcp().expires_after(idle_timeout());
+    auto buffer = asio::buffer(data->data(), data->size());
+    auto on_written = [self = self(), data, done = std::move(done)](error_code ec, size_t) {
+      done(!ec);
+    };
+    if (stream_chunked()) {
+      asio::async_write(stream_, bhttp::make_chunk(buffer), std::move(on_written));
+    } else {
+      asio::async_write(stream_, buffer, std::move(on_written));
+    }
+  }
+
+  void stream_finish(std::function<void(bool)> done) {
+    if (closed_) return done(false);
+    if (head_ || !stream_chunked()) return done(true);
+    tcp().expires_after(idle_timeout());
+    asio::async_write(
+        stream_, bhttp::make_chunk_last(),
+        [self = self(), done = std::move(done)](error_code ec, size_t) { done(!ec); });
+  }
+
+  // On the strand, after a streamed response: next request, or close.
+  void stream_done(bool ok) {
+    serializer_.reset();
+    res_ = {};
+    if (!ok) return close_now();
+    if (close_after_) return close_gracefully();
+    read_header();
   }
 
   Response invoke(Request& request) {
@@ -760,6 +885,7 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   }
 
   m.work.reset();
+  m.state->io_stopped.store(true);
   m.ioc.stop();
   for (std::thread& thread : m.io_threads) {
     if (thread.get_id() == std::this_thread::get_id()) {

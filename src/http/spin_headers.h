@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/message.h"
 #include "http/router.h"
 
 namespace lepton::http {
@@ -36,6 +37,9 @@ struct SpinRequestFacts {
 // The wasi-http executor drops a header whose name is not a valid HTTP token.
 std::vector<std::pair<std::string, std::string>> spin_headers(const RouteMatch& match,
                                                               const SpinRequestFacts& facts);
+// The same headers appended to `out` (what the trigger hands to executors).
+void append_spin_headers(const RouteMatch& match, const SpinRequestFacts& facts,
+                         std::vector<Header>& out);
 
 // Formats a peer address the way Rust's SocketAddr Display does ("[::1]:80" for IPv6).
 std::string format_socket_addr(std::string_view ip, uint16_t port);

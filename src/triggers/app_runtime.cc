@@ -21,6 +21,7 @@ Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOption
   LEPTON_TRY(runtime->engine_, engine::Engine::create(options.engine));
   runtime->linker_ = wasmtime_linker_new(runtime->engine_->raw());
   LEPTON_CHECK(factors::define_all(runtime->linker_));
+  factors::register_all(runtime->registry_);
 
   std::set<std::string> used;
   for (const auto& t : a.http_triggers)
@@ -29,7 +30,7 @@ Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOption
   for (const auto& id : used) {
     auto it = a.components.find(id);
     if (it == a.components.end()) return fail("a trigger names component '{}', which is not defined", id);
-    LEPTON_TRY(auto host, executors::ComponentHost::load(*runtime->engine_, runtime->linker_,
+    LEPTON_TRY(auto host, executors::ComponentHost::load(*runtime->engine_, runtime->linker_, runtime->registry_,
                                                          it->second, *runtime->variables_,
                                                          options.components));
     spdlog::debug("component '{}' ready ({})", id,

@@ -41,6 +41,7 @@ class AppRuntime {
   app::App app_;
   std::unique_ptr<engine::Engine> engine_;
   wasmtime_linker_t* linker_ = nullptr;
+  component::HostRegistry registry_;  // component-model host interfaces
   std::unique_ptr<app::VariableResolver> variables_;
   std::map<std::string, std::unique_ptr<executors::ComponentHost>> components_;
 };

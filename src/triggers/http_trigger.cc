@@ -59,7 +59,7 @@ http::Response HttpTrigger::handle(const http::Request& request) const {
   facts.path_and_query = request.target;
   facts.client_addr = request.client_addr;
   std::vector<http::Header> spin_headers;
-  for (auto& [k, v] : http::spin_headers(*match, facts)) spin_headers.push_back({std::move(k), std::move(v)});
+  http::append_spin_headers(*match, facts, spin_headers);
   return executors_[match->trigger_index]->handle({request, *match, spin_headers});
 }
 

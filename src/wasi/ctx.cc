@@ -19,6 +19,7 @@ namespace {
 
 void pack(const std::vector<std::string>& strings, std::string& blob,
           std::vector<uint32_t>& offsets) {
+  offsets.reserve(strings.size());
   for (const auto& s : strings) {
     offsets.push_back(static_cast<uint32_t>(blob.size()));
     blob += s;
@@ -30,11 +31,14 @@ void pack(const std::vector<std::string>& strings, std::string& blob,
 
 Preview1Ctx::Preview1Ctx(Preview1Config config) : config_(std::move(config)) {
   pack(config_.args, args_blob_, args_offsets_);
-  std::vector<std::string> env;
-  env.reserve(config_.env.size());
-  for (const auto& [key, value] : config_.env) env.push_back(key + "=" + value);
-  pack(env, env_blob_, env_offsets_);
+  env_offsets_.reserve(config_.env.size());
+  for (const auto& [key, value] : config_.env) {
+    env_offsets_.push_back(static_cast<uint32_t>(env_blob_.size()));
+    env_blob_.append(key).push_back('=');
+    env_blob_.append(value).push_back('\0');
+  }
 
+  fds_.reserve(4);
   fds_.resize(3);
   fds_[0] = FdEntry{.kind = FdKind::Stdin,
                     .rights_base = abi::kRightFdRead,

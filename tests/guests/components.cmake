@@ -121,7 +121,7 @@ endfunction()
 # --- C components: WIT -> wit-bindgen c -> clang -> component embed -> component new --adapt ----
 set(_cg_http_worlds http-handler)
 set(_cg_c_worlds http-handler resources all-types)
-set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler
+set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stream:http-handler
                  resources:resources all-types:all-types)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)

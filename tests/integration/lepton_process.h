@@ -37,6 +37,7 @@ class LeptonServer {
   ~LeptonServer();
 
   const std::string& base_url() const { return base_url_; }
+  pid_t pid() const { return pid_; }
   std::string output() const;
   // Waits until the server's output contains `text` (output arrives through a pipe, after the
   // response that caused it may already be back). Returns whether it appeared.

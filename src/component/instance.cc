@@ -1,0 +1,260 @@
+#include "component/instance.h"
+
+#include <fmt/format.h>
+
+#include "engine/guest_call.h"
+
+namespace lepton::component {
+
+namespace {
+
+// The guest's cabi_realloc, resolved per call from the options' slot.
+class SlotRealloc final : public Realloc {
+ public:
+  SlotRealloc(wasmtime_context_t* cx, wasmtime_func_t func, wasmtime_memory_t memory)
+      : cx_(cx), func_(func), memory_(memory) {}
+  Result<uint32_t> realloc(uint32_t old_ptr, uint32_t old_size, uint32_t alignment,
+                           uint32_t new_size) override {
+    uint32_t out = 0;
+    LEPTON_CHECK(
+        engine::call_i32(cx_, func_, {old_ptr, old_size, alignment, new_size}, std::span(&out, 1)));
+    return out;
+  }
+  std::span<uint8_t> memory() override {
+    return {wasmtime_memory_data(cx_, &memory_), wasmtime_memory_data_size(cx_, &memory_)};
+  }
+
+ private:
+  wasmtime_context_t* cx_;
+  wasmtime_func_t func_;
+  wasmtime_memory_t memory_;
+};
+
+}  // namespace
+
+wasm_trap_t* run_trampoline(void* env, wasmtime_caller_t* caller, wasmtime_val_raw_t* values,
+                            size_t count) {
+  const auto& t = *static_cast<const Trampoline*>(env);
+  auto* instance = engine::StoreData::of(caller).get<ComponentInstance>();
+  if (instance == nullptr) {
+    static constexpr std::string_view kMsg =
+        "component trampoline called outside a component instance";
+    return wasmtime_trap_new(kMsg.data(), kMsg.size());
+  }
+  Status s = instance->run(t, values, count);
+  if (s.ok()) return nullptr;
+  std::string message = fmt::format("{}: {}", t.name, s.error().message);
+  return wasmtime_trap_new(message.data(), message.size());
+}
+
+ComponentInstance::ComponentInstance(std::shared_ptr<const ComponentTemplate> tmpl,
+                                     engine::Store& store)
+    : tmpl_(std::move(tmpl)), store_(store), context_(store.context()) {}
+
+ComponentInstance::~ComponentInstance() {
+  if (store_.data().get<ComponentInstance>() == this) store_.data().set<ComponentInstance>(nullptr);
+}
+
+Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(
+    std::shared_ptr<const ComponentTemplate> tmpl, engine::Store& store,
+    const std::function<void(InstanceState&)>& configure) {
+  auto self = std::unique_ptr<ComponentInstance>(new ComponentInstance(std::move(tmpl), store));
+  const ComponentTemplate& t = *self->tmpl_;
+  store.data().set<ComponentInstance>(self.get());
+  if (configure) configure(self->state_);
+  self->cores_.resize(t.plan().size());
+  self->instantiated_.assign(t.plan().size(), false);
+  self->slots_.assign(t.slots().size(), std::nullopt);
+  std::vector<wasmtime_extern_t> imports;
+  for (size_t i = 0; i < t.plan().size(); ++i) {
+    const CoreStep& step = t.plan()[i];
+    if (!step.instantiate) continue;
+    imports.clear();
+    for (const CoreItem& item : step.imports) {
+      wasmtime_extern_t ext;
+      if (item.kind == CoreItem::Kind::kTrampoline) {
+        std::string name = std::to_string(item.trampoline);
+        if (!wasmtime_linker_get(t.trampoline_linker(), self->context_, "lepton", 6, name.data(),
+                                 name.size(), &ext))
+          return fail("{}: trampoline {} missing", step.what, item.trampoline);
+      } else {
+        if (!self->instantiated_[item.instance])
+          return fail("{}: import from core instance {} before it exists", step.what,
+                      item.instance);
+        if (!wasmtime_instance_export_get(self->context_, &self->cores_[item.instance],
+                                          item.name.data(), item.name.size(), &ext))
+          return fail("{}: no export '{}'", step.what, item.name);
+      }
+      imports.push_back(ext);
+    }
+    wasm_trap_t* trap = nullptr;
+    wasmtime_error_t* error =
+        wasmtime_instance_new(self->context_, t.modules()[step.module].get(), imports.data(),
+                              imports.size(), &self->cores_[i], &trap);
+    if (error != nullptr) return engine::take_error(error).context(step.what);
+    if (trap != nullptr) {
+      wasmtime_trap_code_t code;
+      bool interrupted = wasmtime_trap_code(trap, &code) && code == WASMTIME_TRAP_CODE_INTERRUPT;
+      Error e = engine::take_trap(trap);
+      if (interrupted) e.message = "interrupt (" + e.message + ")";
+      return e.context(step.what);
+    }
+    self->instantiated_[i] = true;
+  }
+  return self;
+}
+
+Result<wasmtime_extern_t> ComponentInstance::slot(int32_t index) {
+  auto& cached = slots_.at(static_cast<size_t>(index));
+  if (cached) return *cached;
+  const CoreItem& item = tmpl_->slots()[static_cast<size_t>(index)];
+  wasmtime_extern_t ext;
+  if (item.kind == CoreItem::Kind::kTrampoline) {
+    std::string name = std::to_string(item.trampoline);
+    if (!wasmtime_linker_get(tmpl_->trampoline_linker(), context_, "lepton", 6, name.data(),
+                             name.size(), &ext))
+      return fail("trampoline {} missing", item.trampoline);
+  } else {
+    if (!instantiated_[item.instance])
+      return fail("'{}' of core instance {} used before that instance exists", item.name,
+                  item.instance);
+    if (!wasmtime_instance_export_get(context_, &cores_[item.instance], item.name.data(),
+                                      item.name.size(), &ext))
+      return fail("core instance {} has no export '{}'", item.instance, item.name);
+  }
+  cached = ext;
+  return ext;
+}
+
+Result<std::span<uint8_t>> ComponentInstance::memory(int32_t index) {
+  LEPTON_TRY(wasmtime_extern_t ext, slot(index));
+  if (ext.kind != WASMTIME_EXTERN_MEMORY) return fail("canonical option memory is not a memory");
+  return std::span<uint8_t>(wasmtime_memory_data(context_, &ext.of.memory),
+                            wasmtime_memory_data_size(context_, &ext.of.memory));
+}
+
+Status ComponentInstance::run(const Trampoline& t, wasmtime_val_raw_t* values, size_t count) {
+  HandleTable& handles = state_.handles();
+  switch (t.kind) {
+    case Trampoline::Kind::kResourceNew: {
+      LEPTON_TRY(uint32_t index,
+                 resource_new(handles, t.resource, static_cast<uint32_t>(values[0].i32)));
+      values[0].i32 = static_cast<int32_t>(index);
+      return {};
+    }
+    case Trampoline::Kind::kResourceRep: {
+      LEPTON_TRY(uint32_t rep,
+                 resource_rep(handles, *t.resource, static_cast<uint32_t>(values[0].i32)));
+      values[0].i32 = static_cast<int32_t>(rep);
+      return {};
+    }
+    case Trampoline::Kind::kResourceDrop:
+      return drop_resource(t, static_cast<uint32_t>(values[0].i32));
+    case Trampoline::Kind::kMissing:
+      return fail(
+          "lepton does not provide this import (linked to trap because of "
+          "--trap-missing-imports)");
+    case Trampoline::Kind::kHost:
+      break;
+  }
+
+  Context cx;
+  cx.encoding = t.options.encoding;
+  cx.handles = &handles;
+  ImportCall call(handles);
+  cx.import_call = &call;
+  std::optional<SlotRealloc> realloc;
+  if (t.options.memory >= 0) {
+    LEPTON_TRY(cx.memory, memory(t.options.memory));
+    if (t.options.realloc >= 0) {
+      LEPTON_TRY(wasmtime_extern_t mem, slot(t.options.memory));
+      LEPTON_TRY(wasmtime_extern_t fn, slot(t.options.realloc));
+      if (fn.kind != WASMTIME_EXTERN_FUNC)
+        return fail("canonical option realloc is not a function");
+      realloc.emplace(context_, fn.of.func, mem.of.memory);
+      cx.realloc = &*realloc;
+    }
+  }
+  const FunctionType& type = t.host->type;
+  FlatReader in(std::span<const wasmtime_val_raw_t>(values, count));
+  LEPTON_TRY(std::vector<Val> args, lift_flat_values(cx, kMaxFlatParams, in, type.params));
+  std::optional<uint32_t> out_ptr;
+  if (t.signature.results_indirect) {
+    LEPTON_TRY(const wasmtime_val_raw_t* p, in.next());
+    out_ptr = static_cast<uint32_t>(p->i32);
+  }
+  std::vector<Val> results;
+  results.reserve(type.results.size());
+  HostCall host_call{state_, args, results};
+  LEPTON_CHECK(t.host->fn(host_call));
+  if (results.size() != type.results.size())
+    return fail("host function returned {} values for {} results", results.size(),
+                type.results.size());
+  call.finish();  // borrows lent to the host end with the call, before results are lowered
+  std::vector<wasmtime_val_raw_t> out;
+  LEPTON_CHECK(lower_flat_values(cx, kMaxFlatResults, results, type.results, out, out_ptr));
+  if (!t.signature.results_indirect)
+    for (size_t i = 0; i < out.size() && i < count; ++i) values[i] = out[i];
+  return {};
+}
+
+Status ComponentInstance::drop_resource(const Trampoline& t, uint32_t index) {
+  HandleTable& handles = state_.handles();
+  LEPTON_TRY(ResourceHandle * h, handles.get(index));
+  bool own = h->own;
+  uint32_t rep = h->rep;
+  LEPTON_CHECK(resource_drop(handles, *t.resource, index));
+  if (!own) return {};
+  if (t.host_resource != nullptr && t.host_resource->drop)
+    return t.host_resource->drop(state_, rep);
+  if (t.guest_dtor >= 0) {
+    LEPTON_TRY(wasmtime_extern_t fn, slot(t.guest_dtor));
+    if (fn.kind != WASMTIME_EXTERN_FUNC) return fail("resource destructor is not a function");
+    LEPTON_CHECK(engine::call_i32(context_, fn.of.func, {rep}, {}));
+  }
+  return {};
+}
+
+Result<std::vector<Val>> ComponentInstance::call(const LiftedFunction& f,
+                                                 std::span<const Val> args) {
+  Context cx;
+  cx.encoding = f.options.encoding;
+  cx.handles = &state_.handles();
+  ExportCall export_call;
+  cx.export_call = &export_call;
+  std::optional<SlotRealloc> realloc;
+  if (f.options.memory >= 0) {
+    LEPTON_TRY(cx.memory, memory(f.options.memory));
+    if (f.options.realloc >= 0) {
+      LEPTON_TRY(wasmtime_extern_t mem, slot(f.options.memory));
+      LEPTON_TRY(wasmtime_extern_t fn, slot(f.options.realloc));
+      if (fn.kind != WASMTIME_EXTERN_FUNC)
+        return fail("canonical option realloc is not a function");
+      realloc.emplace(context_, fn.of.func, mem.of.memory);
+      cx.realloc = &*realloc;
+    }
+  }
+  std::vector<wasmtime_val_raw_t> flat;
+  LEPTON_CHECK(lower_flat_values(cx, kMaxFlatParams, args, f.type.params, flat));
+  size_t params = flat.size();
+  flat.resize(std::max(params, f.signature.results.size()));
+  LEPTON_TRY(wasmtime_extern_t fn, slot(f.core_func));
+  if (fn.kind != WASMTIME_EXTERN_FUNC) return fail("lifted core export is not a function");
+  LEPTON_CHECK(engine::call_raw(context_, fn.of.func, flat));
+  if (f.options.memory >= 0) {
+    LEPTON_TRY(cx.memory, memory(f.options.memory));
+  }
+  std::vector<wasmtime_val_raw_t> raw_results(
+      flat.begin(), flat.begin() + static_cast<ptrdiff_t>(f.signature.results.size()));
+  FlatReader in(raw_results);
+  LEPTON_TRY(std::vector<Val> results, lift_flat_values(cx, kMaxFlatResults, in, f.type.results));
+  if (f.options.post_return >= 0) {
+    LEPTON_TRY(wasmtime_extern_t post, slot(f.options.post_return));
+    if (post.kind != WASMTIME_EXTERN_FUNC) return fail("post-return is not a function");
+    LEPTON_CHECK(engine::call_raw(context_, post.of.func, raw_results));
+  }
+  LEPTON_CHECK(export_call.finish());
+  return results;
+}
+
+}  // namespace lepton::component

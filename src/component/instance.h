@@ -1,0 +1,57 @@
+// One request's instance of a component: runs the template's plan (linker.h) in a fresh store —
+// core modules instantiated in order, imports wired to earlier instances' exports or to host
+// trampolines — and calls lifted exports with the canonical ABI. Host functions reach this
+// object (and its InstanceState) from inside trampolines through the store's data.
+#pragma once
+
+#include <wasmtime.h>
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+#include "component/host.h"
+#include "component/linker.h"
+#include "component/values.h"
+#include "engine/store.h"
+
+namespace lepton::component {
+
+class ComponentInstance {
+ public:
+  // `configure` runs before any guest code (start functions, _initialize) so host interfaces
+  // find their per-request configuration in the state.
+  static Result<std::unique_ptr<ComponentInstance>> instantiate(
+      std::shared_ptr<const ComponentTemplate> tmpl, engine::Store& store,
+      const std::function<void(InstanceState&)>& configure = {});
+  ~ComponentInstance();
+  ComponentInstance(const ComponentInstance&) = delete;
+  ComponentInstance& operator=(const ComponentInstance&) = delete;
+
+  InstanceState& state() { return state_; }
+  const ComponentTemplate& component() const { return *tmpl_; }
+  wasmtime_context_t* context() const { return context_; }
+
+  // Calls a lifted export: lowers `args`, runs the guest, lifts the results, runs post-return.
+  Result<std::vector<Val>> call(const LiftedFunction& f, std::span<const Val> args);
+
+  // Called by trampolines (instance.cc).
+  Status run(const Trampoline& t, wasmtime_val_raw_t* values, size_t count);
+
+ private:
+  ComponentInstance(std::shared_ptr<const ComponentTemplate> tmpl, engine::Store& store);
+  Result<wasmtime_extern_t> slot(int32_t index);
+  Result<std::span<uint8_t>> memory(int32_t slot);
+  Status drop_resource(const Trampoline& t, uint32_t index);
+
+  std::shared_ptr<const ComponentTemplate> tmpl_;
+  engine::Store& store_;
+  wasmtime_context_t* context_;
+  InstanceState state_;
+  std::vector<wasmtime_instance_t> cores_;  // by plan step (unused for export bags)
+  std::vector<bool> instantiated_;
+  std::vector<std::optional<wasmtime_extern_t>> slots_;
+};
+
+}  // namespace lepton::component

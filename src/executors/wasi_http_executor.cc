@@ -1,0 +1,87 @@
+#include "executors/wasi_http_executor.h"
+
+#include <fmt/format.h>
+
+#include "component/instance.h"
+#include "engine/guest_call.h"
+#include "wasi2/wasi2.h"
+#include "wasi_http/wasi_http.h"
+
+namespace lepton::executors {
+
+namespace {
+
+std::string describe(const ComponentHost& component, const component::InstanceState& state,
+                     const Error& error) {
+  if (engine::is_interrupt(error))
+    return fmt::format("component '{}' exceeded the request timeout", component.id());
+  if (auto code = wasi2::exit_code(state))
+    return fmt::format("component '{}' exited with code {}", component.id(), *code);
+  return fmt::format("component '{}' failed: {}", component.id(), error.message);
+}
+
+}  // namespace
+
+http::Response WasiHttpExecutor::handle(const HttpCall& call) {
+  engine::Store store(component_.engine(), component_.limits());
+  std::string self_origin = fmt::format("{}://{}", call.request.scheme, call.request.host);
+  auto configure = [&](component::InstanceState& state) {
+    auto wasi = std::make_unique<wasi2::Config>();
+    wasi->args = {component_.id()};
+    wasi->env = component_.environment();
+    wasi->files = component_.files();
+    ComponentLogs* logs = &component_.logs();
+    wasi->stdout_sink = [logs](std::string_view s) { logs->out(s); };
+    wasi->stderr_sink = [logs](std::string_view s) { logs->err(s); };
+    if (component_.limits().timeout)
+      wasi->deadline = std::chrono::steady_clock::now() + *component_.limits().timeout;
+    state.emplace(std::move(wasi));
+    auto http = std::make_unique<wasi_http::HttpConfig>();
+    http->allowed_hosts = &component_.allowed_hosts();
+    http->self_origin = self_origin;
+    http->writer = call.request.response_writer;
+    state.emplace(std::move(http));
+  };
+  auto instance =
+      component::ComponentInstance::instantiate(component_.component(), store, configure);
+  if (!instance)
+    return internal_error(component_,
+                          Error{fmt::format("component '{}' failed to start: {}", component_.id(),
+                                            instance.error().message)});
+  component::InstanceState& state = (*instance)->state();
+
+  // The guest sees the request with Spin's spin-* headers, as under Spin.
+  http::Request request = call.request;
+  request.headers.insert(request.headers.end(), call.spin_headers.begin(), call.spin_headers.end());
+  uint32_t req = wasi_http::new_incoming_request(state, request);
+  uint32_t out = wasi_http::new_response_outparam(state);
+  std::vector<component::Val> args{component::Val::own(req), component::Val::own(out)};
+  auto done = (*instance)->call(handle_, args);
+  const wasi_http::ResponseOut* set = wasi_http::response(state);
+  if (http::ResponseWriter* writer = call.request.response_writer; writer && writer->started()) {
+    // Streamed: status and headers are out; a failure now can only cut the body short.
+    if (!done) {
+      writer->abort();
+      internal_error(component_, Error{describe(component_, state, done.error())});
+    }
+    return http::Response{};
+  }
+  if (!done && !(set && wasi2::exit_code(state) == 0))
+    return internal_error(component_, Error{describe(component_, state, done.error())});
+  if (set == nullptr)
+    return internal_error(
+        component_,
+        Error{fmt::format("component '{}' returned without setting a response", component_.id())});
+  if (set->is_error)
+    return internal_error(
+        component_, Error{fmt::format("component '{}' answered with error {}", component_.id(),
+                                      wasi_http::describe_error_code(set->error))});
+
+  http::Response response;
+  response.status = set->status;
+  response.headers = wasi_http::response_headers(*set);
+  if (set->body) response.body = set->body->data;
+  return response;
+}
+
+}  // namespace lepton::executors
