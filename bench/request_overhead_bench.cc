@@ -52,9 +52,8 @@ http::Request hello_request() {
   return r;
 }
 
-app::App hello_app() {
+app::App hello_app(std::filesystem::path wasm = LEPTON_BENCH_HELLO_WASM) {
   app::App a;
-  std::filesystem::path wasm = LEPTON_BENCH_HELLO_WASM;
   a.dir = wasm.parent_path();
   a.manifest_path = a.dir / "spin.toml";  // never read: the app is built here, in code
   a.name = "bench-hello";
@@ -82,6 +81,62 @@ struct Setup {
 
   executors::HttpCall call() const { return {request, *match, spin_headers}; }
 };
+
+// The C wasi:http hello component (tests/guests/components/hello.c, built by the test build),
+// through the same path with the wasi:http executor: component instance from the linked plan,
+// incoming-request and response-outparam, `handle`, the response the guest set. Pooling on.
+constexpr std::string_view kComponentBody = "Hello from a C component";
+
+struct ComponentSetup {
+  std::unique_ptr<triggers::AppRuntime> runtime;
+  std::unique_ptr<triggers::HttpTrigger> trigger;
+  std::unique_ptr<executors::HttpExecutor> executor;
+  http::Request request = hello_request();
+  std::optional<http::RouteMatch> match;
+  std::vector<http::Header> spin_headers;
+  std::string error;
+};
+
+ComponentSetup* component_setup(benchmark::State& state) {
+  static std::mutex mutex;
+  static std::unique_ptr<ComponentSetup> setup;
+  std::lock_guard lock(mutex);
+  if (!setup) {
+    setup = std::make_unique<ComponentSetup>();
+    ComponentSetup& s = *setup;
+    std::filesystem::path wasm = LEPTON_BENCH_COMPONENT_WASM;
+    triggers::RuntimeOptions options;
+    options.engine.cache = false;
+    options.components.echo_output = false;
+    auto runtime = std::filesystem::exists(wasm)
+                       ? triggers::AppRuntime::load(hello_app(wasm), options)
+                       : Result<std::unique_ptr<triggers::AppRuntime>>(
+                             Error{fmt::format("{} not built (build the tests first)", wasm.string())});
+    if (!runtime) {
+      s.error = runtime.error().message;
+    } else {
+      s.runtime = std::move(*runtime);
+      auto trigger = triggers::HttpTrigger::create(*s.runtime);
+      auto executor = executors::make_http_executor(*s.runtime->component(kComponent),
+                                                    s.runtime->app().http_triggers[0]);
+      if (!trigger || !executor) {
+        s.error = !trigger ? trigger.error().message : executor.error().message;
+      } else {
+        s.trigger = std::move(*trigger);
+        s.executor = std::move(*executor);
+        s.match = s.trigger->router().match(s.request.path);
+        http::Response r = s.trigger->handle(s.request);
+        if (r.status != 200 || r.body != kComponentBody)
+          s.error = fmt::format("unexpected response {} '{}'", r.status, r.body);
+      }
+    }
+  }
+  if (!setup->error.empty()) {
+    state.SkipWithError(setup->error.c_str());
+    return nullptr;
+  }
+  return setup.get();
+}
 
 // mode 0: --disable-pooling; 1: pooling, slots reset with memset over the keep-resident region;
 // 2: pooling, slots reset by PAGEMAP_SCAN (only resident pages).
@@ -222,10 +277,25 @@ void BM_TriggerHandle(benchmark::State& state) {
   }
 }
 
+void BM_ComponentTriggerHandle(benchmark::State& state) {
+  ComponentSetup* s = component_setup(state);
+  if (s == nullptr) return;
+  Counters counters(state);
+  for (auto _ : state) {
+    http::Response r = s->trigger->handle(s->request);
+    if (r.status != 200) {
+      state.SkipWithError("guest did not answer 200");
+      break;
+    }
+    benchmark::DoNotOptimize(r.body.data());
+  }
+}
+
 void pooling_args(benchmark::internal::Benchmark* b) {
   b->ArgName("pooling")->Arg(2)->Arg(1)->Arg(0);
 }
 
+BENCHMARK(BM_ComponentTriggerHandle);
 BENCHMARK(BM_StoreCreate)->Apply(pooling_args);
 BENCHMARK(BM_Instantiate)->Apply(pooling_args);
 BENCHMARK(BM_RequestInstance)->Apply(pooling_args);

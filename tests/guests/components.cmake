@@ -42,6 +42,7 @@ set(_cg_js ${CMAKE_CURRENT_LIST_DIR}/js)
 set(_cg_py ${CMAKE_CURRENT_LIST_DIR}/py)
 set(_cg_out ${LEPTON_COMPONENT_GUEST_DIR})
 set(_cg_work ${CMAKE_CURRENT_BINARY_DIR}/components)
+file(MAKE_DIRECTORY ${_cg_work})  # every guest step works in it, whichever runs first
 set(_cg_nm ${_cg_js}/node_modules)
 set(_cg_adapter ${_cg_nm}/@bytecodealliance/jco/lib/wasi_snapshot_preview1.reactor.wasm)
 set(_cg_http_wit ${_cg_nm}/@spinframework/wasi-http-proxy/wit/wasi-http@0.2.3.wit)
