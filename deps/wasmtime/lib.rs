@@ -111,3 +111,42 @@ pub extern "C" fn lepton_memory_view(
     *size = data.len();
     data.as_mut_ptr()
 }
+
+// A component's host trampolines, fetched for a store all at once instead of one
+// wasmtime_linker_get each (which interns both names in the linker's string pool, hashes them
+// and searches its map every time).
+use wasmtime_c_api::wasmtime::Linker;
+
+const _: () = assert!(size_of::<wasmtime_linker_t>() == size_of::<Linker<WasmtimeStoreData>>());
+const _: () = assert!(align_of::<wasmtime_linker_t>() == align_of::<Linker<WasmtimeStoreData>>());
+
+/// Writes every definition of `linker` in module `module` whose name is a decimal index below
+/// `n` (lepton names trampoline i "i") to `out[index]`, as `wasmtime_linker_get` would, in one
+/// pass over the linker. Returns how many were written; entries of `out` without a definition
+/// are left as they were.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lepton_linker_get_indexed(
+    linker: *const wasmtime_linker_t,
+    mut store: WasmtimeStoreContextMut<'_>,
+    module: *const u8,
+    module_len: usize,
+    out: *mut wasmtime_extern_t,
+    n: usize,
+) -> usize {
+    let linker = unsafe { &*(linker as *const Linker<WasmtimeStoreData>) };
+    let module =
+        if module_len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(module, module_len) } };
+    let mut written = 0;
+    for (m, name, item) in linker.iter(&mut store) {
+        if m.as_bytes() != module {
+            continue;
+        }
+        let Ok(index) = name.parse::<usize>() else { continue };
+        if index >= n {
+            continue;
+        }
+        unsafe { out.add(index).write(wasmtime_extern_t::from(item)) };
+        written += 1;
+    }
+    written
+}

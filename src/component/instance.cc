@@ -65,27 +65,21 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(
   self->cores_.resize(t.plan().size());
   self->instantiated_.assign(t.plan().size(), false);
   self->slots_.assign(t.slots().size(), std::nullopt);
+  if (size_t n = t.trampolines().size(); n > 0) {
+    self->trampolines_.resize(n);
+    size_t got = lepton_linker_get_indexed(t.trampoline_linker(), self->context_, "lepton", 6,
+                                           self->trampolines_.data(), n);
+    if (got != n) return fail("{} of {} trampolines missing", n - got, n);
+  }
   std::vector<wasmtime_extern_t> imports;
   for (size_t i = 0; i < t.plan().size(); ++i) {
     const CoreStep& step = t.plan()[i];
     if (!step.instantiate) continue;
     imports.clear();
     for (const CoreItem& item : step.imports) {
-      wasmtime_extern_t ext;
-      if (item.kind == CoreItem::Kind::kTrampoline) {
-        std::string name = std::to_string(item.trampoline);
-        if (!wasmtime_linker_get(t.trampoline_linker(), self->context_, "lepton", 6, name.data(),
-                                 name.size(), &ext))
-          return fail("{}: trampoline {} missing", step.what, item.trampoline);
-      } else {
-        if (!self->instantiated_[item.instance])
-          return fail("{}: import from core instance {} before it exists", step.what,
-                      item.instance);
-        if (!wasmtime_instance_export_get(self->context_, &self->cores_[item.instance],
-                                          item.name.data(), item.name.size(), &ext))
-          return fail("{}: no export '{}'", step.what, item.name);
-      }
-      imports.push_back(ext);
+      auto ext = self->item(item);
+      if (!ext) return std::move(ext).error().context(step.what);
+      imports.push_back(*ext);
     }
     wasm_trap_t* trap = nullptr;
     wasmtime_error_t* error =
@@ -104,24 +98,30 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(
   return self;
 }
 
+Result<wasmtime_extern_t> ComponentInstance::item(const CoreItem& item) {
+  if (item.kind == CoreItem::Kind::kTrampoline) {
+    if (item.trampoline >= trampolines_.size())
+      return fail("trampoline {} missing", item.trampoline);
+    return trampolines_[item.trampoline];
+  }
+  if (item.instance >= instantiated_.size() || !instantiated_[item.instance])
+    return fail("'{}' of core instance {} used before that instance exists", item.name,
+                item.instance);
+  wasmtime_extern_t ext;
+  if (item.export_ref >= 0 &&
+      lepton_instance_module_export(context_, &cores_[item.instance],
+                                    tmpl_->export_ref(item.export_ref), &ext))
+    return ext;
+  if (!wasmtime_instance_export_get(context_, &cores_[item.instance], item.name.data(),
+                                    item.name.size(), &ext))
+    return fail("core instance {} has no export '{}'", item.instance, item.name);
+  return ext;
+}
+
 Result<wasmtime_extern_t> ComponentInstance::slot(int32_t index) {
   auto& cached = slots_.at(static_cast<size_t>(index));
   if (cached) return *cached;
-  const CoreItem& item = tmpl_->slots()[static_cast<size_t>(index)];
-  wasmtime_extern_t ext;
-  if (item.kind == CoreItem::Kind::kTrampoline) {
-    std::string name = std::to_string(item.trampoline);
-    if (!wasmtime_linker_get(tmpl_->trampoline_linker(), context_, "lepton", 6, name.data(),
-                             name.size(), &ext))
-      return fail("trampoline {} missing", item.trampoline);
-  } else {
-    if (!instantiated_[item.instance])
-      return fail("'{}' of core instance {} used before that instance exists", item.name,
-                  item.instance);
-    if (!wasmtime_instance_export_get(context_, &cores_[item.instance], item.name.data(),
-                                      item.name.size(), &ext))
-      return fail("core instance {} has no export '{}'", item.instance, item.name);
-  }
+  LEPTON_TRY(wasmtime_extern_t ext, item(tmpl_->slots()[static_cast<size_t>(index)]));
   cached = ext;
   return ext;
 }
@@ -176,25 +176,49 @@ Status ComponentInstance::run(const Trampoline& t, wasmtime_val_raw_t* values, s
     }
   }
   const FunctionType& type = t.host->type;
+  if (depth_ == scratch_.size()) scratch_.push_back(std::make_unique<Scratch>());
+  Scratch& scratch = *scratch_[depth_];
+  ++depth_;
+  struct Leave {
+    size_t& depth;
+    Scratch& scratch;
+    ~Leave() {
+      scratch.args.clear();
+      scratch.results.clear();
+      --depth;
+    }
+  } leave{depth_, scratch};
+  std::vector<Val>& args = scratch.args;
+  std::vector<Val>& results = scratch.results;
   FlatReader in(std::span<const wasmtime_val_raw_t>(values, count));
-  LEPTON_TRY(std::vector<Val> args, lift_flat_values(cx, kMaxFlatParams, in, type.params));
+  if (t.signature.params_indirect) {
+    LEPTON_TRY(args, lift_flat_values(cx, kMaxFlatParams, in, type.params));
+  } else {
+    for (const TypePtr& p : type.params) {
+      LEPTON_TRY(Val v, lift_flat(cx, in, *p));
+      args.push_back(std::move(v));
+    }
+  }
   std::optional<uint32_t> out_ptr;
   if (t.signature.results_indirect) {
     LEPTON_TRY(const wasmtime_val_raw_t* p, in.next());
     out_ptr = static_cast<uint32_t>(p->i32);
   }
-  std::vector<Val> results;
-  results.reserve(type.results.size());
   HostCall host_call{state_, args, results};
   LEPTON_CHECK(t.host->fn(host_call));
   if (results.size() != type.results.size())
     return fail("host function returned {} values for {} results", results.size(),
                 type.results.size());
   call.finish();  // borrows lent to the host end with the call, before results are lowered
-  std::vector<wasmtime_val_raw_t> out;
-  LEPTON_CHECK(lower_flat_values(cx, kMaxFlatResults, results, type.results, out, out_ptr));
-  if (!t.signature.results_indirect)
-    for (size_t i = 0; i < out.size() && i < count; ++i) values[i] = out[i];
+  if (t.signature.results_indirect) {
+    std::vector<wasmtime_val_raw_t> none;
+    return lower_flat_values(cx, kMaxFlatResults, results, type.results, none, out_ptr);
+  }
+  std::vector<wasmtime_val_raw_t>& out = scratch.flat;
+  out.clear();
+  for (size_t i = 0; i < results.size(); ++i)
+    LEPTON_CHECK(lower_flat(cx, results[i], *type.results[i], out));
+  for (size_t i = 0; i < out.size() && i < count; ++i) values[i] = out[i];
   return {};
 }
 

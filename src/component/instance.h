@@ -49,9 +49,21 @@ class ComponentInstance {
   engine::Store& store_;
   wasmtime_context_t* context_;
   InstanceState state_;
+  Result<wasmtime_extern_t> item(const CoreItem& item);
+
   std::vector<wasmtime_instance_t> cores_;  // by plan step (unused for export bags)
   std::vector<bool> instantiated_;
   std::vector<std::optional<wasmtime_extern_t>> slots_;
+  std::vector<wasmtime_extern_t> trampolines_;  // by trampoline number, made once per instance
+  // Per-call buffers of run(), reused across calls (one set per nesting level: a guest realloc
+  // run while lowering results may call another trampoline).
+  struct Scratch {
+    std::vector<Val> args;
+    std::vector<Val> results;
+    std::vector<wasmtime_val_raw_t> flat;
+  };
+  std::vector<std::unique_ptr<Scratch>> scratch_;
+  size_t depth_ = 0;
 };
 
 }  // namespace lepton::component

@@ -191,6 +191,7 @@ class Loader {
     LEPTON_CHECK(check_imports(scope));
     LEPTON_CHECK(evaluate(scope));
     LEPTON_CHECK(collect_exports(scope));
+    resolve_exports();
     return define_trampolines();
   }
 
@@ -727,7 +728,7 @@ class Loader {
         break;
       case binary::TypeKind::kResource: {
         v.kind = TypeValue::Kind::kResource;
-        v.resource = std::make_shared<const Resource>(fmt::format("resource@0x{:x}", def.offset));
+        v.resource = Resource::component_defined(fmt::format("resource@0x{:x}", def.offset));
         GuestResource g{v.resource, -1};
         if (def.resource.dtor && env.scope) {
           LEPTON_TRY(CoreItem d, core_item(*env.scope, Sort::kCoreFunc, *def.resource.dtor));
@@ -1014,6 +1015,23 @@ class Loader {
   // ---- trampolines --------------------------------------------------------------------------
 
   Status define_trampolines();
+
+  // Locates every export a request imports or caches in its module, once.
+  void resolve_exports() {
+    auto resolve = [&](CoreItem& item) {
+      if (item.kind != CoreItem::Kind::kExport || item.instance >= out_.plan_.size()) return;
+      const CoreStep& from = out_.plan_[item.instance];
+      if (!from.instantiate || from.module >= out_.modules_.size()) return;
+      lepton_module_export_t* e = lepton_module_export_index(out_.modules_[from.module].get(),
+                                                             item.name.data(), item.name.size());
+      if (e == nullptr) return;  // reported by name when a request looks it up
+      out_.export_refs_.emplace_back(e);
+      item.export_ref = static_cast<int32_t>(out_.export_refs_.size() - 1);
+    };
+    for (CoreStep& step : out_.plan_)
+      for (CoreItem& item : step.imports) resolve(item);
+    for (CoreItem& item : out_.slots_) resolve(item);
+  }
 
   engine::Engine& engine_;
   const HostRegistry& host_;

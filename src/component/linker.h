@@ -27,6 +27,7 @@
 #include "component/types.h"
 #include "engine/engine.h"
 #include "engine/module.h"
+#include "engine/wasmtime_ext.h"
 
 namespace lepton::component {
 
@@ -42,6 +43,9 @@ struct CoreItem {
   // Per-request cache slot for items the host itself uses (memory, realloc, post-return,
   // lifted functions, resource destructors); -1 when the host never looks it up.
   int32_t slot = -1;
+  // kExport: index into ComponentTemplate::export_refs() (the export located once at load, so a
+  // request needs no lookup by name); -1 when the module has no such export.
+  int32_t export_ref = -1;
 };
 
 // Canonical options of a lift or lower, with memory/realloc/post-return as cache slots.
@@ -126,6 +130,10 @@ class ComponentTemplate {
   const std::vector<CoreItem>& slots() const { return slots_; }
   const std::vector<GuestResource>& guest_resources() const { return guest_resources_; }
   wasmtime_linker_t* trampoline_linker() const { return linker_; }
+  // Where each CoreItem::export_ref is in its module (lepton_instance_module_export).
+  const lepton_module_export_t* export_ref(int32_t i) const {
+    return export_refs_[static_cast<size_t>(i)].get();
+  }
   const HostRegistry& host() const { return *host_; }
   const std::string& what() const { return what_; }
 
@@ -143,6 +151,10 @@ class ComponentTemplate {
   std::vector<LiftedFunction> exports_;
   std::vector<std::string> imports_;
   std::vector<std::string> missing_;
+  struct ExportRefDeleter {
+    void operator()(lepton_module_export_t* e) const { lepton_module_export_delete(e); }
+  };
+  std::vector<std::unique_ptr<lepton_module_export_t, ExportRefDeleter>> export_refs_;
   wasmtime_linker_t* linker_ = nullptr;  // defines trampoline i as ("lepton", "<i>")
 };
 

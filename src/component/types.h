@@ -38,11 +38,21 @@ class Resource {
 
   const std::string& name() const { return name_; }
   const HandleTable* owner() const { return owner_; }
+  // Defined by the component being run (not the host). A component template is shared by all
+  // its instances, so such a resource has no fixed owner table; it is implemented by whichever
+  // instance's table it is used with (lepton gives a component instance one table).
+  bool defined_by_component() const { return defined_by_component_; }
+  static std::shared_ptr<const Resource> component_defined(std::string name) {
+    auto r = std::make_shared<Resource>(std::move(name));
+    r->defined_by_component_ = true;
+    return r;
+  }
   const Destructor& destructor() const { return destructor_; }
 
  private:
   std::string name_;
   const HandleTable* owner_;
+  bool defined_by_component_ = false;
   Destructor destructor_;
 };
 using ResourcePtr = std::shared_ptr<const Resource>;

@@ -28,13 +28,19 @@ void lepton_module_export_delete(lepton_module_export_t* export_);
 
 // wasmtime_instance_export_get by a resolved location; false when `instance` is not an instance
 // of the module the location came from. `instance` must belong to the store of `context`.
-bool lepton_instance_module_export(wasmtime_context_t* context,
-                                   const wasmtime_instance_t* instance,
+bool lepton_instance_module_export(wasmtime_context_t* context, const wasmtime_instance_t* instance,
                                    const lepton_module_export_t* export_, wasmtime_extern_t* item);
 
 // wasmtime_memory_data and wasmtime_memory_data_size in one call into Wasmtime.
 uint8_t* lepton_memory_view(wasmtime_context_t* context, const wasmtime_memory_t* memory,
                             size_t* size);
+
+// Every definition of `linker` in `module` named by a decimal index below `n` ("0", "1", …),
+// made for the store of `context` as wasmtime_linker_get would, written to out[index], in one
+// pass with no lookup by name. Returns how many were written; other entries are left as they were.
+size_t lepton_linker_get_indexed(const wasmtime_linker_t* linker, wasmtime_context_t* context,
+                                 const char* module, size_t module_len, wasmtime_extern_t* out,
+                                 size_t n);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
 
 #include "component/instance.h"
 #include "engine/guest_call.h"
+#include "factors/spin_component.h"
 #include "wasi2/wasi2.h"
 #include "wasi_http/wasi_http.h"
 
@@ -24,7 +25,9 @@ std::string describe(const ComponentHost& component, const component::InstanceSt
 
 http::Response WasiHttpExecutor::handle(const HttpCall& call) {
   engine::Store store(component_.engine(), component_.limits());
-  std::string self_origin = fmt::format("{}://{}", call.request.scheme, call.request.host);
+  std::string self_origin;
+  self_origin.reserve(call.request.scheme.size() + 3 + call.request.host.size());
+  self_origin.append(call.request.scheme).append("://").append(call.request.host);
   auto configure = [&](component::InstanceState& state) {
     auto wasi = std::make_unique<wasi2::Config>();
     wasi->args = {component_.id()};
@@ -35,7 +38,10 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
     wasi->stderr_sink = [logs](std::string_view s) { logs->err(s); };
     if (component_.limits().timeout)
       wasi->deadline = std::chrono::steady_clock::now() + *component_.limits().timeout;
+    wasi->allowed_hosts = &component_.allowed_hosts();  // wasi:sockets
     state.emplace(std::move(wasi));
+    state.emplace(std::make_unique<factors::SpinComponent>(
+        factors::SpinComponent{component_.id(), &component_.variables()}));
     auto http = std::make_unique<wasi_http::HttpConfig>();
     http->allowed_hosts = &component_.allowed_hosts();
     http->self_origin = self_origin;
@@ -51,9 +57,7 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
   component::InstanceState& state = (*instance)->state();
 
   // The guest sees the request with Spin's spin-* headers, as under Spin.
-  http::Request request = call.request;
-  request.headers.insert(request.headers.end(), call.spin_headers.begin(), call.spin_headers.end());
-  uint32_t req = wasi_http::new_incoming_request(state, request);
+  uint32_t req = wasi_http::new_incoming_request(state, call.request, call.spin_headers);
   uint32_t out = wasi_http::new_response_outparam(state);
   std::vector<component::Val> args{component::Val::own(req), component::Val::own(out)};
   auto done = (*instance)->call(handle_, args);
@@ -80,7 +84,8 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
   http::Response response;
   response.status = set->status;
   response.headers = wasi_http::response_headers(*set);
-  if (set->body) response.body = set->body->data;
+  // The request's state dies with this call: take the body instead of copying it.
+  if (set->body) response.body = std::move(set->body->data);
   return response;
 }
 

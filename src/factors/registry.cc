@@ -1,5 +1,6 @@
 #include "factors/registry.h"
 
+#include "factors/spin_component.h"
 #include "wasi/preview1.h"
 #include "wasi2/wasi2.h"
 #include "wasi_http/wasi_http.h"
@@ -16,6 +17,7 @@ Status define_all(wasmtime_linker_t* linker) {
 void register_all(component::HostRegistry& registry) {
   wasi2::register_wasi(registry);
   wasi_http::register_http(registry);
+  register_spin_variables(registry);
 }
 
 }  // namespace lepton::factors

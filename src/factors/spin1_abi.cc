@@ -110,7 +110,8 @@ Status lower_response(engine::GuestAllocator& alloc, uint32_t base,
             memory.store(base + L::kHeadersTag, uint8_t{1}) &&
             memory.store(base + L::kHeadersPtr, headers.ptr) &&
             memory.store(base + L::kHeadersLen, headers.len) &&
-            memory.store(base + L::kBodyTag, uint8_t{1}) && memory.store(base + L::kBodyPtr, body) &&
+            memory.store(base + L::kBodyTag, uint8_t{1}) &&
+            memory.store(base + L::kBodyPtr, body) &&
             memory.store(base + L::kBodyLen, static_cast<uint32_t>(response.body.size()));
   if (!ok) return fail("response record at {:#x} is outside guest memory", base);
   return {};

@@ -33,7 +33,8 @@ struct GuestList {
 };
 
 // Copies headers into guest memory as list<tuple<string,string>>.
-Result<GuestList> lower_headers(engine::GuestAllocator& alloc, const std::vector<http::Header>& headers);
+Result<GuestList> lower_headers(engine::GuestAllocator& alloc,
+                                const std::vector<http::Header>& headers);
 // The same for the concatenation of two lists, the names of the first lowercased (ASCII) on
 // the way: a request's own headers, then the spin-* headers.
 Result<GuestList> lower_headers(engine::GuestAllocator& alloc,

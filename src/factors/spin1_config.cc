@@ -20,10 +20,10 @@ Status write_result(engine::GuestAllocator& alloc, uint32_t ret, bool ok, Config
   LEPTON_TRY(uint32_t ptr, alloc.copy_in(text));
   auto memory = alloc.memory();
   const auto len = static_cast<uint32_t>(text.size());
-  bool stored = ok ? memory.store(ret, uint8_t{0}) && memory.store(ret + 4, ptr) &&
-                         memory.store(ret + 8, len)
-                   : memory.store(ret, uint8_t{1}) && memory.store(ret + 4, uint8_t(kind)) &&
-                         memory.store(ret + 8, ptr) && memory.store(ret + 12, len);
+  bool stored =
+      ok ? memory.store(ret, uint8_t{0}) && memory.store(ret + 4, ptr) && memory.store(ret + 8, len)
+         : memory.store(ret, uint8_t{1}) && memory.store(ret + 4, uint8_t(kind)) &&
+               memory.store(ret + 8, ptr) && memory.store(ret + 12, len);
   if (!stored) return fail("return area {:#x} is outside guest memory", ret);
   return {};
 }
@@ -49,9 +49,10 @@ wasm_trap_t* get_config(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* ar
       written = write_result(*alloc, ret, true, ConfigError::Other, *value);
     } else {
       const auto& error = std::get<app::VariableError>(found);
-      ConfigError kind = error.kind == app::VariableError::Kind::kInvalidName ? ConfigError::InvalidKey
-                         : error.kind == app::VariableError::Kind::kProvider  ? ConfigError::Provider
-                                                                              : ConfigError::Other;
+      ConfigError kind = error.kind == app::VariableError::Kind::kInvalidName
+                             ? ConfigError::InvalidKey
+                         : error.kind == app::VariableError::Kind::kProvider ? ConfigError::Provider
+                                                                             : ConfigError::Other;
       written = write_result(*alloc, ret, false, kind, error.message);
     }
   }

@@ -98,11 +98,10 @@ wasm_trap_t* request(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args,
 }  // namespace
 
 Status define_spin1_outbound_http(wasmtime_linker_t* linker) {
-  return engine::define_raw_func(
-      linker, "wasi-outbound-http", "request",
-      {WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32,
-       WASM_I32, WASM_I32},
-      {}, request);
+  return engine::define_raw_func(linker, "wasi-outbound-http", "request",
+                                 {WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32,
+                                  WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32},
+                                 {}, request);
 }
 
 }  // namespace lepton::factors

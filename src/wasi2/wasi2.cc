@@ -279,6 +279,7 @@ void register_wasi(component::HostRegistry& registry) {
   register_random(registry);
   register_cli(registry);
   register_filesystem(registry);
+  register_sockets(registry);
 }
 
 }  // namespace lepton::wasi2

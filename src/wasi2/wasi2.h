@@ -1,6 +1,7 @@
-// WASI 0.2 host interfaces for components (all of wasi:io, wasi:clocks, wasi:random, wasi:cli and a
-// read-only wasi:filesystem; wasi:http and wasi:sockets live elsewhere), implemented over the
-// component-model host API (component/host.h) with lepton's per-request configuration.
+// WASI 0.2 host interfaces for components (all of wasi:io, wasi:clocks, wasi:random, wasi:cli, a
+// read-only wasi:filesystem and wasi:sockets gated by allowed_outbound_hosts; wasi:http lives
+// elsewhere), implemented over the component-model host API (component/host.h) with lepton's
+// per-request configuration.
 //
 // Per request the executor installs a Config in the component's InstanceState
 // (instance.emplace<wasi2::Config>(...)); without one, the interfaces behave as for an empty
@@ -20,6 +21,10 @@
 #include "wasi/preview1.h"
 #include "wasi2/io.h"
 
+namespace lepton::app {
+class AllowedHosts;
+}
+
 namespace lepton::wasi2 {
 
 struct Config {
@@ -32,9 +37,12 @@ struct Config {
   // Blocking calls (poll, block, blocking-read, clock pollables, ...) never wait past this
   // instant: they trap when it passes (the request's timeout).
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // wasi:sockets: the component's allowed_outbound_hosts (must outlive the request); null or no
+  // entries: all network access denied.
+  const app::AllowedHosts* allowed_hosts = nullptr;
 };
 
-// Registers every interface above (wasi:io first, then clocks, random, cli, filesystem).
+// Registers every interface above (wasi:io first, then clocks, random, cli, filesystem, sockets).
 void register_wasi(component::HostRegistry& registry);
 
 // Set when the guest called wasi:cli/exit (exit or exit-with-code); the call then trapped with an
@@ -48,5 +56,8 @@ void register_clocks(component::HostRegistry& registry);
 void register_random(component::HostRegistry& registry);
 void register_cli(component::HostRegistry& registry);
 void register_filesystem(component::HostRegistry& registry);
+// wasi:sockets (network, instance-network, ip-name-lookup, tcp, tcp-create-socket, udp,
+// udp-create-socket), permitted by Config::allowed_hosts (src/wasi2/sockets.cc).
+void register_sockets(component::HostRegistry& registry);
 
 }  // namespace lepton::wasi2

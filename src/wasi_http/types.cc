@@ -1020,13 +1020,18 @@ std::vector<http::Header> response_headers(const ResponseOut& response) {
   return out;
 }
 
-uint32_t new_incoming_request(InstanceState& instance, const http::Request& request) {
+uint32_t new_incoming_request(InstanceState& instance, const http::Request& request,
+                              std::span<const http::Header> extra_headers) {
   IncomingRequest r;
   r.method = request.method;
   r.path_with_query = request.target.empty() ? "/" : request.target;
   r.scheme = request.scheme.empty() ? "http" : request.scheme;
   r.authority = request.host;
-  r.headers = std::make_shared<FieldsData>(FieldsData{request.headers});
+  r.headers = std::make_shared<FieldsData>();
+  r.headers->entries.reserve(request.headers.size() + extra_headers.size());
+  r.headers->entries.insert(r.headers->entries.end(), request.headers.begin(),
+                            request.headers.end());
+  r.headers->entries.insert(r.headers->entries.end(), extra_headers.begin(), extra_headers.end());
   r.body = request.body;
   return state(instance).incoming_requests.insert(std::move(r));
 }

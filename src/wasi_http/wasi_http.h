@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,10 @@ struct HttpConfig {
   size_t stream_threshold = 64 * 1024;
 };
 
-// The rep of a new incoming-request for `request` (its body is read from request.body).
-uint32_t new_incoming_request(component::InstanceState& instance, const http::Request& request);
+// The rep of a new incoming-request for `request` (its body is read from request.body), whose
+// headers are request.headers followed by `extra_headers` (the executor's spin-* headers).
+uint32_t new_incoming_request(component::InstanceState& instance, const http::Request& request,
+                              std::span<const http::Header> extra_headers = {});
 // The rep of a new response-outparam.
 uint32_t new_response_outparam(component::InstanceState& instance);
 // What the guest set, once it set it (nullptr before).

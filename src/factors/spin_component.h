@@ -1,0 +1,22 @@
+// What Spin's host interfaces need to know, per request, about the component being served: its
+// id and the app's variable resolver. The executor installs it in the component's InstanceState
+// (InstanceState::emplace<SpinComponent>); without it every lookup answers as for a component
+// that was granted nothing.
+#pragma once
+
+#include <string>
+
+#include "app/variables.h"
+#include "component/host.h"
+
+namespace lepton::factors {
+
+struct SpinComponent {
+  std::string id;
+  const app::VariableResolver* variables = nullptr;
+};
+
+// fermyon:spin/variables@2.0.0 (get) and wasi:config/store@0.2.0-draft-2024-09-27 (get, get-all).
+void register_spin_variables(component::HostRegistry& registry);
+
+}  // namespace lepton::factors
