@@ -10,7 +10,10 @@
 # default: hello js-hello). wasmtime is $WASMTIME, else `wasmtime` on PATH, else the pinned CLI
 # scripts/setup-bench.sh installs (~/.cache/lepton/wasmtime-cli/bin/wasmtime). Both servers get
 # the same pre-compiled-cache treatment (a warm-up request before measuring) and serve on
-# loopback. Environment: DURATION (10s), THREADS (2), CONNECTIONS (32).
+# loopback. Environment: DURATION (10s), THREADS (2), CONNECTIONS (32), WASMTIME_FLAGS (extra
+# `wasmtime serve` flags, e.g. "-O pooling-allocator=y -C cache=y").
+# "first response" is the time from starting a server (its compile cache warmed by a previous
+# start) to its first 200: process start, loading, first instantiation.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -46,12 +49,16 @@ trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# wait_ready URL: until a GET answers 200 (60 s), timing the first answer.
+# wait_ready URL START_NS: until a GET answers 200 (60 s); sets first_ms, the time from starting
+# the server to its first answer (process start, loading from the compile cache, first request).
 wait_ready() {
-  for _ in $(seq 600); do
+  for _ in $(seq 6000); do
     kill -0 "$pid" 2>/dev/null || { cat "$work/server.out" >&2; die "server exited"; }
-    if curl -sf --max-time 5 -o /dev/null "$1"; then return 0; fi
-    sleep 0.1
+    if curl -sf --max-time 5 -o /dev/null "$1"; then
+      first_ms=$(( ($(date +%s%N) - $2) / 1000000 ))
+      return 0
+    fi
+    sleep 0.01
   done
   cat "$work/server.out" >&2
   die "server did not answer within 60 s"
@@ -68,7 +75,8 @@ measure() {
   p99="$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")"
   local errors
   errors="$(grep -E 'Non-2xx|Socket errors' "$work/wrk.txt" || true)"
-  printf '%-10s %-9s rps %10s  p50 %9s  p99 %9s %s\n' "$1" "$name" "$rps" "$p50" "$p99" "$errors"
+  printf '%-10s %-9s rps %10s  p50 %9s  p99 %9s  first response %5s ms %s\n' "$1" "$name" \
+    "$rps" "$p50" "$p99" "$first_ms" "$errors"
 }
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
@@ -88,18 +96,33 @@ component = "c"
 [component.c]
 source = "$wasm"
 TOML
+  # Warm each server's compile cache once, then time a fresh start from it.
   port="$(free_port)"
   "$lepton" up -f "$work/spin.toml" --listen "127.0.0.1:$port" --quiet >"$work/server.out" 2>&1 &
   pid=$!
-  wait_ready "http://127.0.0.1:$port/"
+  wait_ready "http://127.0.0.1:$port/" "$(date +%s%N)"
+  stop
+  port="$(free_port)"
+  start_ns=$(date +%s%N)
+  "$lepton" up -f "$work/spin.toml" --listen "127.0.0.1:$port" --quiet >"$work/server.out" 2>&1 &
+  pid=$!
+  wait_ready "http://127.0.0.1:$port/" "$start_ns"
   measure lepton "http://127.0.0.1:$port/"
   l_rps=$rps l_p50=$p50 l_p99=$p99
   stop
 
   port="$(free_port)"
-  "$wasmtime" serve -S cli=y --addr "127.0.0.1:$port" "$wasm" >"$work/server.out" 2>&1 &
+  # shellcheck disable=SC2086 # WASMTIME_FLAGS is a list of flags
+  "$wasmtime" serve -S cli=y ${WASMTIME_FLAGS:-} --addr "127.0.0.1:$port" "$wasm" >"$work/server.out" 2>&1 &
   pid=$!
-  wait_ready "http://127.0.0.1:$port/"
+  wait_ready "http://127.0.0.1:$port/" "$(date +%s%N)"
+  stop
+  port="$(free_port)"
+  start_ns=$(date +%s%N)
+  # shellcheck disable=SC2086
+  "$wasmtime" serve -S cli=y ${WASMTIME_FLAGS:-} --addr "127.0.0.1:$port" "$wasm" >"$work/server.out" 2>&1 &
+  pid=$!
+  wait_ready "http://127.0.0.1:$port/" "$start_ns"
   measure wasmtime "http://127.0.0.1:$port/"
   stop
   awk -v n="$name" -v lr="$l_rps" -v wr="$rps" -v l50="$(to_ms "$l_p50")" -v w50="$(to_ms "$p50")" \

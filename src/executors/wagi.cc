@@ -23,6 +23,50 @@ std::pair<std::string, uint16_t> split_addr(std::string_view addr) {
   return {std::string(ip), port};
 }
 
+// Where the header section of CGI output ends: just after the first empty line ('\r' ignored, as
+// parse_output reads it), or npos while it has not ended.
+size_t header_end(std::string_view out) {
+  size_t line_start = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] != '\n') continue;
+    if (out.substr(line_start, i - line_start).find_first_not_of('\r') == std::string_view::npos)
+      return i + 1;
+    line_start = i + 1;
+  }
+  return std::string_view::npos;
+}
+
+// Guest stdout: buffered, and once it outgrows kStreamThreshold with a complete, valid header
+// section, sent to the client as it comes (status and headers first), so a program printing a
+// large body is never held whole. Small outputs stay whole (content-length, one write).
+struct OutputStream {
+  static constexpr size_t kStreamThreshold = 64 * 1024;
+  http::ResponseWriter* writer = nullptr;
+  std::string_view component_id;
+  std::string out;
+  bool streaming = false;
+  bool failed = false;
+
+  void append(std::string_view data) {
+    if (streaming) {
+      if (!failed && !writer->write(data)) failed = true;  // the client went away
+      return;
+    }
+    out.append(data);
+    if (writer == nullptr || out.size() < kStreamThreshold) return;
+    size_t end = header_end(out);
+    if (end == std::string_view::npos) return;
+    auto head = wagi::parse_output(std::string_view(out).substr(0, end), component_id);
+    if (!head || !head->log.empty() || !head->body.empty()) return;  // answered whole at the end
+    std::vector<http::Header> headers;
+    for (auto& [k, v] : head->headers) headers.push_back({std::move(k), std::move(v)});
+    streaming = true;
+    failed =
+        !writer->start(head->status, headers) || !writer->write(std::string_view(out).substr(end));
+    out.clear();
+  }
+};
+
 }  // namespace
 
 http::Response WagiExecutor::handle(const HttpCall& call) {
@@ -42,8 +86,8 @@ http::Response WagiExecutor::handle(const HttpCall& call) {
   auto cgi = wagi::cgi_environment(call.route, facts);
   config.env.insert(config.env.end(), cgi.begin(), cgi.end());
   config.stdin_data = req.body;
-  std::string out;
-  config.stdout_sink = [&out](std::string_view s) { out.append(s); };
+  OutputStream output{.writer = req.response_writer, .component_id = component_.id()};
+  config.stdout_sink = [&output](std::string_view s) { output.append(s); };
 
   auto instance = RequestInstance::create(component_, std::move(config),
                                           fmt::format("{}://{}", req.scheme, req.host));
@@ -52,12 +96,18 @@ http::Response WagiExecutor::handle(const HttpCall& call) {
   auto entry = engine::export_func(ri.context(), ri.instance(), config_.entrypoint);
   if (!entry) return internal_error(component_, entry.error().context(component_.id()));
   auto ran = engine::call_i32(ri.context(), *entry, {}, {});
-  if (!ran) {
-    // proc_exit(0) is how many CGI programs end: a success, not a failure.
-    auto code = wasi::exit_code(ri.wasi());
-    if (!(code && *code == 0)) return internal_error(component_, Error{ri.describe_failure(ran.error())});
+  // proc_exit(0) is how many CGI programs end: a success, not a failure.
+  bool ok = ran || wasi::exit_code(ri.wasi()) == 0;
+  if (output.streaming) {
+    // Status and headers are out: a failure now can only cut the body short.
+    if (!ok) {
+      req.response_writer->abort();
+      internal_error(component_, Error{ri.describe_failure(ran.error())});
+    }
+    return http::Response{};
   }
-  auto parsed = wagi::parse_output(out, component_.id());
+  if (!ok) return internal_error(component_, Error{ri.describe_failure(ran.error())});
+  auto parsed = wagi::parse_output(output.out, component_.id());
   if (!parsed) return internal_error(component_, parsed.error());
   for (const auto& line : parsed->log) spdlog::warn("{}", line);
   http::Response response{parsed->status, {}, std::move(parsed->body)};

@@ -53,6 +53,19 @@ int main(int argc, char** argv) {
     struct dirent* e;
     while ((e = readdir(d)) != NULL) printf("%s\n", e->d_name);
     closedir(d);
+  } else if (strncmp(q, "big=", 4) == 0 || strcmp(q, "bigfail") == 0) {
+    // big=<MiB>: a large body in 64 KiB writes ('a'..'z' repeating); bigfail: 256 KiB, then a
+    // failing exit, after the response has started streaming.
+    long mib = q[3] == '=' ? strtol(q + 4, NULL, 10) : 0;
+    long chunks = q[3] == '=' ? mib * 16 : 4;
+    static char chunk[65536];
+    for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = (char)('a' + i % 26);
+    printf("Content-Type: application/octet-stream\n\n");
+    for (long i = 0; i < chunks; i++) fwrite(chunk, 1, sizeof chunk, stdout);
+    if (q[3] != '=') {
+      fflush(stdout);
+      exit(3);
+    }
   } else if (strcmp(q, "echo") == 0) {
     printf("Content-Type: application/octet-stream\n\n");
     char buf[4096];

@@ -2,6 +2,7 @@
 // a manifest mounts and the paths it must not reach.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "lepton_process.h"
@@ -90,6 +91,41 @@ TEST_F(WagiTest, BodyOnStdin) {
   EXPECT_EQ(r->body, payload);
 }
 
+// Peak resident memory of a process (VmHWM), in bytes.
+size_t peak_rss(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+// A program printing 64 MiB: sent as it prints (headers first), never held whole.
+TEST_F(WagiTest, LargeOutputIsStreamed) {
+  size_t before = peak_rss(server_->pid());
+  auto r = server_->request("GET", "/cgi/?big=64", {}, {}, std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("content-type"), "application/octet-stream");
+  ASSERT_EQ(r->body.size(), 64u << 20);
+  for (size_t i : {size_t{0}, size_t{65536}, (size_t{64} << 20) - 1})
+    ASSERT_EQ(r->body[i], static_cast<char>('a' + (i % 65536) % 26)) << "byte " << i;
+  size_t after = peak_rss(server_->pid());
+  EXPECT_LT(after - before, size_t{32} << 20) << "peak RSS grew from " << before << " to " << after;
+}
+
+// A program failing after its response started streaming: the client must not receive a
+// complete-looking response (the connection ends without the final chunk), and the server
+// keeps serving.
+TEST_F(WagiTest, FailureMidStreamCutsTheResponse) {
+  auto r = server_->request("GET", "/cgi/?bigfail", {}, {}, std::chrono::seconds(30));
+  EXPECT_TRUE(!r.ok() || r->body.size() < (256u << 10)) << "got a complete response";
+  EXPECT_TRUE(server_->wait_for_output("exited with code 3")) << server_->output();
+  auto next = server_->get("/cgi/?status");
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(next->status, 201);
+}
+
 TEST_F(WagiTest, StatusLocationAndBadOutput) {
   auto created = server_->get("/cgi/?status");
   ASSERT_TRUE(created.ok());
@@ -121,10 +157,9 @@ TEST_F(WagiTest, MountedFilesAreReadable) {
 }
 
 TEST_F(WagiTest, NothingOutsideTheMountsIsReachable) {
-  for (const char* path :
-       {"/static/private.txt", "/outside.txt", "/static/../outside.txt", "/../outside.txt",
-        "/../../../../etc/passwd", "/etc/passwd", "/static/../../etc/hostname",
-        "/mnt/data/../../spin.toml"}) {
+  for (const char* path : {"/static/private.txt", "/outside.txt", "/static/../outside.txt",
+                           "/../outside.txt", "/../../../../etc/passwd", "/etc/passwd",
+                           "/static/../../etc/hostname", "/mnt/data/../../spin.toml"}) {
     auto r = server_->get(std::string("/cgi/?file=") + path);
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->status, 404) << path << " was readable: " << r->body;
