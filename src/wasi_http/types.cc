@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "http/client.h"
+#include "wasi2/host_util.h"
 #include "wasi2/io.h"
 #include "wasi_http/wasi_http.h"
 
@@ -317,19 +318,7 @@ uint32_t add_fields(InstanceState& inst, std::shared_ptr<FieldsData> data, bool 
   return state(inst).fields.insert(FieldsHandle{std::move(data), immutable});
 }
 
-using Fn = std::function<Status(HostCall&)>;
-
-void define(HostInterface& iface, std::string name, component::FunctionType type, Fn fn) {
-  size_t arity = type.params.size();
-  std::string full = iface.name() + "#" + name;
-  iface.function(std::move(name), std::move(type),
-                 [arity, full = std::move(full), fn = std::move(fn)](HostCall& c) -> Status {
-                   if (c.args.size() != arity)
-                     return fail("{}: called with {} arguments, expected {}", full, c.args.size(),
-                                 arity);
-                   return fn(c);
-                 });
-}
+using wasi2::detail::define;
 
 template <typename T>
 component::HostDrop drop_in(ObjectTable<T> HttpState::* table, std::string what) {

@@ -71,15 +71,6 @@ TEST(Components, EchoReturnsTheRequestBody) {
   EXPECT_TRUE(r->body == body);
 }
 
-// Peak resident memory of a process, from /proc/<pid>/status (VmHWM), in bytes.
-size_t peak_rss(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
-
 // A guest writing 100 MiB: the response goes out as it is written (chunked), so lepton's peak
 // memory stays far below the body size.
 TEST(Components, LargeResponseIsStreamedNotBuffered) {

@@ -133,9 +133,9 @@ int LeptonServer::stop(int signal) {
 
 bool LeptonServer::wait_for_output(const std::string& text, std::chrono::milliseconds limit) {
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, limit,
-                           [&] { return output_.find(text) != std::string::npos || eof_; }) &&
-         output_.find(text) != std::string::npos;
+  return changed_.wait_for(lock, limit, [&] {
+    return output_.find(text) != std::string::npos || eof_;
+  }) && output_.find(text) != std::string::npos;
 }
 
 LeptonServer::~LeptonServer() { stop(SIGKILL); }
@@ -170,6 +170,14 @@ void TempApp::write(const std::string& relative, const std::string& content) con
   auto path = dir_ / relative;
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << content;
+}
+
+size_t peak_rss(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6)) * 1024;
+  return 0;
 }
 
 std::string guest(const std::string& name) {

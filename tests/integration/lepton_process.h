@@ -79,6 +79,9 @@ class TempApp {
   std::filesystem::path dir_;
 };
 
+// Peak resident memory of process `pid` (VmHWM of /proc/<pid>/status), in bytes; 0 if unknown.
+size_t peak_rss(pid_t pid);
+
 // Path of a guest built by the test build.
 std::string guest(const std::string& name);
 

@@ -10,8 +10,7 @@
 namespace lepton::testing {
 namespace {
 
-std::string probe_manifest(const std::string& extra_component = "",
-                           const std::string& extra = "") {
+std::string probe_manifest(const std::string& extra_component = "", const std::string& extra = "") {
   return fmt::format(R"(spin_manifest_version = 2
 
 [application]
@@ -146,8 +145,7 @@ TEST_F(Spin1Test, RunawayLoopHitsRequestTimeout) {
   ASSERT_TRUE(looped.ok()) << looped.error().message;
   EXPECT_EQ(looped->status, 500);
   EXPECT_LT(elapsed, std::chrono::seconds(10));
-  EXPECT_TRUE(server->wait_for_output("exceeded the request timeout"))
-      << server->output();
+  EXPECT_TRUE(server->wait_for_output("exceeded the request timeout")) << server->output();
   auto after = server->get("/hello");
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->status, 200);
@@ -313,13 +311,13 @@ TEST(UpErrors, HelpAndVersion) {
 TEST(UpErrors, PortInUseIsReported) {
   TempApp app(probe_manifest());
   std::string failure;
-  auto first = LeptonServer::start({"-f", app.manifest().string(), "--variable", "secret_name=x"},
-                                   &failure);
+  auto first =
+      LeptonServer::start({"-f", app.manifest().string(), "--variable", "secret_name=x"}, &failure);
   ASSERT_TRUE(first) << failure;
   std::string addr = first->base_url().substr(7);
-  auto second = run_lepton({"up", "-f", app.manifest().string(), "--variable", "secret_name=x",
-                            "--listen", addr},
-                           std::chrono::seconds(30));
+  auto second = run_lepton(
+      {"up", "-f", app.manifest().string(), "--variable", "secret_name=x", "--listen", addr},
+      std::chrono::seconds(30));
   EXPECT_EQ(second.exit_code, 1) << second.output;
   EXPECT_NE(second.output.find(addr), std::string::npos) << second.output;
 }

@@ -91,15 +91,6 @@ TEST_F(WagiTest, BodyOnStdin) {
   EXPECT_EQ(r->body, payload);
 }
 
-// Peak resident memory of a process (VmHWM), in bytes.
-size_t peak_rss(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
-
 // A program printing 64 MiB: sent as it prints (headers first), never held whole.
 TEST_F(WagiTest, LargeOutputIsStreamed) {
   size_t before = peak_rss(server_->pid());
