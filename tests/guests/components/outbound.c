@@ -1,7 +1,7 @@
 // outbound: wasi:http/incoming-handler@0.2.3 that GETs the URL given as ?url=<http[s]://host[:port]/path>
 // (not percent-decoded) through wasi:http/outgoing-handler and answers 200 "status <code>".
 // A missing/invalid url answers 400; an outgoing error answers 502 "error: <error-code tag>"
-// (e.g. tag 1 = HTTP-request-denied, the tag Spin reports for a host not allowed).
+// (e.g. tag 15 = HTTP-request-denied, the error-code case for a host not allowed).
 #include <stdio.h>
 #include <stdlib.h>
 
