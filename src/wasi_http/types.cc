@@ -318,6 +318,18 @@ uint32_t add_fields(InstanceState& inst, std::shared_ptr<FieldsData> data, bool 
   return state(inst).fields.insert(FieldsHandle{std::move(data), immutable});
 }
 
+// Methods that hand out a child once (body, consume, stream, write): ok(own child) the first
+// time, err afterwards, as the WIT specifies.
+Status give_once(HostCall& c, bool& taken, const std::function<uint32_t()>& make) {
+  if (taken) {
+    c.results.push_back(Val::err());
+    return {};
+  }
+  taken = true;
+  c.results.push_back(Val::ok(Val::own(make())));
+  return {};
+}
+
 using wasi2::detail::define;
 
 template <typename T>
@@ -488,21 +500,16 @@ void register_incoming(HostInterface& iface, const Types& t) {
            c.results.push_back(Val::own(add_fields(c.instance, r->headers, true)));
            return {};
          });
-  define(iface, "[method]incoming-request.consume",
-         ty::func({{"self", self}}, {ty::result(ty::own(t.incoming_body), nullptr)}),
-         [](HostCall& c) -> Status {
-           LEPTON_TRY(IncomingRequest * r, get(state(c.instance).incoming_requests, c.args[0].rep(),
-                                               "incoming-request"));
-           if (r->consumed) {
-             c.results.push_back(Val::err());
-             return {};
-           }
-           r->consumed = true;
-           uint32_t rep =
-               state(c.instance).incoming_bodies.insert(IncomingBody{std::move(r->body), false});
-           c.results.push_back(Val::ok(Val::own(rep)));
-           return {};
-         });
+  define(
+      iface, "[method]incoming-request.consume",
+      ty::func({{"self", self}}, {ty::result(ty::own(t.incoming_body), nullptr)}),
+      [](HostCall& c) -> Status {
+        LEPTON_TRY(IncomingRequest * r,
+                   get(state(c.instance).incoming_requests, c.args[0].rep(), "incoming-request"));
+        return give_once(c, r->consumed, [&] {
+          return state(c.instance).incoming_bodies.insert(IncomingBody{std::move(r->body), false});
+        });
+      });
 
   auto body_self = ty::borrow(t.incoming_body);
   define(iface, "[method]incoming-body.stream",
@@ -510,15 +517,10 @@ void register_incoming(HostInterface& iface, const Types& t) {
          [](HostCall& c) -> Status {
            LEPTON_TRY(IncomingBody * b,
                       get(state(c.instance).incoming_bodies, c.args[0].rep(), "incoming-body"));
-           if (b->stream_taken) {
-             c.results.push_back(Val::err());
-             return {};
-           }
-           b->stream_taken = true;
-           uint32_t rep = wasi2::add_input_stream(
-               c.instance, std::make_unique<wasi2::MemoryInputStream>(std::move(b->data)));
-           c.results.push_back(Val::ok(Val::own(rep)));
-           return {};
+           return give_once(c, b->stream_taken, [&] {
+             return wasi2::add_input_stream(
+                 c.instance, std::make_unique<wasi2::MemoryInputStream>(std::move(b->data)));
+           });
          });
   define(
       iface, "[static]incoming-body.finish",
@@ -605,14 +607,9 @@ void register_outgoing_response(HostInterface& iface, const Types& t) {
          [](HostCall& c) -> Status {
            LEPTON_TRY(OutgoingResponse * r, get(state(c.instance).outgoing_responses,
                                                 c.args[0].rep(), "outgoing-response"));
-           if (r->body_taken) {
-             c.results.push_back(Val::err());
-             return {};
-           }
-           r->body_taken = true;
-           c.results.push_back(Val::ok(
-               Val::own(state(c.instance).outgoing_bodies.insert(OutgoingBody{r->body, false}))));
-           return {};
+           return give_once(c, r->body_taken, [&] {
+             return state(c.instance).outgoing_bodies.insert(OutgoingBody{r->body, false});
+           });
          });
 
   auto body_self = ty::borrow(t.outgoing_body);
@@ -621,14 +618,10 @@ void register_outgoing_response(HostInterface& iface, const Types& t) {
          [](HostCall& c) -> Status {
            LEPTON_TRY(OutgoingBody * b,
                       get(state(c.instance).outgoing_bodies, c.args[0].rep(), "outgoing-body"));
-           if (b->stream_taken) {
-             c.results.push_back(Val::err());
-             return {};
-           }
-           b->stream_taken = true;
-           c.results.push_back(Val::ok(Val::own(wasi2::add_output_stream(
-               c.instance, std::make_unique<BodyWriter>(c.instance, b->buffer)))));
-           return {};
+           return give_once(c, b->stream_taken, [&] {
+             return wasi2::add_output_stream(c.instance,
+                                             std::make_unique<BodyWriter>(c.instance, b->buffer));
+           });
          });
   define(iface, "[static]outgoing-body.finish",
          ty::func({{"this", ty::own(t.outgoing_body)}, {"trailers", ty::option(ty::own(t.fields))}},
@@ -692,14 +685,9 @@ void register_outgoing_request(HostInterface& iface, const Types& t) {
          [](HostCall& c) -> Status {
            LEPTON_TRY(OutgoingRequest * r, get(state(c.instance).outgoing_requests, c.args[0].rep(),
                                                "outgoing-request"));
-           if (r->body_taken) {
-             c.results.push_back(Val::err());
-             return {};
-           }
-           r->body_taken = true;
-           c.results.push_back(Val::ok(
-               Val::own(state(c.instance).outgoing_bodies.insert(OutgoingBody{r->body, false}))));
-           return {};
+           return give_once(c, r->body_taken, [&] {
+             return state(c.instance).outgoing_bodies.insert(OutgoingBody{r->body, false});
+           });
          });
   define(iface, "[method]outgoing-request.method", ty::func({{"self", self}}, {t.method}),
          [](HostCall& c) -> Status {
@@ -854,21 +842,16 @@ void register_outgoing_request(HostInterface& iface, const Types& t) {
            c.results.push_back(Val::own(add_fields(c.instance, r->headers, true)));
            return {};
          });
-  define(iface, "[method]incoming-response.consume",
-         ty::func({{"self", resp_self}}, {ty::result(ty::own(t.incoming_body), nullptr)}),
-         [](HostCall& c) -> Status {
-           LEPTON_TRY(IncomingResponse * r, get(state(c.instance).incoming_responses,
-                                                c.args[0].rep(), "incoming-response"));
-           if (r->consumed) {
-             c.results.push_back(Val::err());
-             return {};
-           }
-           r->consumed = true;
-           uint32_t rep =
-               state(c.instance).incoming_bodies.insert(IncomingBody{std::move(r->body), false});
-           c.results.push_back(Val::ok(Val::own(rep)));
-           return {};
-         });
+  define(
+      iface, "[method]incoming-response.consume",
+      ty::func({{"self", resp_self}}, {ty::result(ty::own(t.incoming_body), nullptr)}),
+      [](HostCall& c) -> Status {
+        LEPTON_TRY(IncomingResponse * r,
+                   get(state(c.instance).incoming_responses, c.args[0].rep(), "incoming-response"));
+        return give_once(c, r->consumed, [&] {
+          return state(c.instance).incoming_bodies.insert(IncomingBody{std::move(r->body), false});
+        });
+      });
 
   auto fut_self = ty::borrow(t.future_incoming_response);
   define(iface, "[method]future-incoming-response.subscribe",
