@@ -120,6 +120,49 @@ TEST(Components, OutboundHttpHonoursAllowedHosts) {
   EXPECT_EQ(no->body, "error: 15");  // error-code case 15 = HTTP-request-denied
 }
 
+// A path-only outbound request goes to the app itself when `allowed_outbound_hosts` grants
+// "http://self" (as in Spin), and is denied otherwise.
+TEST(Components, RelativeOutboundRequestsGoToTheAppItself) {
+  if (auto why = missing_reason("outbound"); !why.empty()) GTEST_SKIP() << why;
+  auto app_text = [](const std::string& hosts) {
+    return fmt::format(R"(spin_manifest_version = 2
+[application]
+name = "self-calls"
+[[trigger.http]]
+route = "/hello"
+component = "hello"
+[[trigger.http]]
+route = "/out/..."
+component = "out"
+[component.hello]
+source = "{}"
+[component.out]
+source = "{}"
+allowed_outbound_hosts = [{}]
+)",
+                       component("hello"), component("outbound"), hosts);
+  };
+  std::string failure;
+  TempApp allowed(app_text("\"http://self\""));
+  auto server = LeptonServer::start({"-f", allowed.manifest().string()}, &failure);
+  ASSERT_TRUE(server) << failure;
+  auto ok = server->get("/out/?url=/hello");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(ok->body, "status 200");
+  auto missing = server->get("/out/?url=/nowhere");
+  ASSERT_TRUE(missing.ok()) << missing.error().message;
+  EXPECT_EQ(missing->body, "status 404");
+
+  TempApp denied(app_text("\"https://example.com\""));
+  auto closed = LeptonServer::start({"-f", denied.manifest().string()}, &failure);
+  ASSERT_TRUE(closed) << failure;
+  auto no = closed->get("/out/?url=/hello");
+  ASSERT_TRUE(no.ok()) << no.error().message;
+  EXPECT_EQ(no->status, 502);
+  EXPECT_EQ(no->body, "error: 15");
+}
+
 TEST(Components, ServesJavaScriptComponent) {
   if (auto why = missing_reason("js-hello"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("js-hello", "/..."));

@@ -1,4 +1,5 @@
 // outbound: wasi:http/incoming-handler@0.2.3 that GETs the URL given as ?url=<http[s]://host[:port]/path>
+// or ?url=/path (no scheme or authority: a request to the app itself)
 // (not percent-decoded) through wasi:http/outgoing-handler and answers 200 "status <code>".
 // A missing/invalid url answers 400; an outgoing error answers 502 "error: <error-code tag>"
 // (e.g. tag 15 = HTTP-request-denied, the error-code case for a host not allowed).
@@ -39,7 +40,10 @@ void exports_wasi_http_incoming_handler_handle(wasi_http_types_own_incoming_requ
 
   wasi_http_types_scheme_t scheme;
   char *rest;
-  if (strncmp(buf, "http://", 7) == 0) {
+  bool relative = buf[0] == '/';  // a path alone: a request to this app itself ("self")
+  if (relative) {
+    rest = buf;
+  } else if (strncmp(buf, "http://", 7) == 0) {
     scheme.tag = WASI_HTTP_TYPES_SCHEME_HTTP;
     rest = buf + 7;
   } else if (strncmp(buf, "https://", 8) == 0) {
@@ -48,7 +52,7 @@ void exports_wasi_http_incoming_handler_handle(wasi_http_types_own_incoming_requ
   } else {
     return respond_text(out, 400, "url must start with http:// or https://");
   }
-  char *slash = strchr(rest, '/');
+  char *slash = relative ? rest : strchr(rest, '/');
   char authority[512], path[1536] = "/";
   snprintf(authority, sizeof authority, "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
   if (slash) snprintf(path, sizeof path, "%s", slash);
@@ -59,8 +63,10 @@ void exports_wasi_http_incoming_handler_handle(wasi_http_types_own_incoming_requ
   str_t a, p;
   http_handler_string_set(&a, authority);
   http_handler_string_set(&p, path);
-  wasi_http_types_method_outgoing_request_set_scheme(breq, &scheme);
-  wasi_http_types_method_outgoing_request_set_authority(breq, &a);
+  if (!relative) {
+    wasi_http_types_method_outgoing_request_set_scheme(breq, &scheme);
+    wasi_http_types_method_outgoing_request_set_authority(breq, &a);
+  }
   wasi_http_types_method_outgoing_request_set_path_with_query(breq, &p);
 
   wasi_http_types_own_future_incoming_response_t future;
