@@ -24,11 +24,11 @@ std::vector<std::string> export_names(const wasmtime_module_t* module) {
 }  // namespace
 
 Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engine,
-                                                          wasmtime_linker_t* linker,
-                                                          const component::HostRegistry& registry,
-                                                          const app::Component& spec,
-                                                          const app::VariableResolver& variables,
-                                                          const ComponentOptions& options) {
+                                                           wasmtime_linker_t* linker,
+                                                           const component::HostRegistry& registry,
+                                                           const app::Component& spec,
+                                                           const app::VariableResolver& variables,
+                                                           const ComponentOptions& options) {
   auto host = std::unique_ptr<ComponentHost>(new ComponentHost());
   host->spec_ = &spec;
   host->engine_ = &engine;
@@ -41,7 +41,8 @@ Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engin
   if (component::binary::is_component(bytes)) {
     component::LinkOptions link;
     link.trap_missing_imports = options.trap_missing_imports;
-    LEPTON_TRY(host->component_, component::ComponentTemplate::load(engine, registry, bytes, what, link));
+    LEPTON_TRY(host->component_,
+               component::ComponentTemplate::load(engine, registry, bytes, what, link));
   } else {
     LEPTON_TRY(auto loaded, engine::load_module(engine, bytes, what));
     host->module_ = std::move(loaded.module);
@@ -50,7 +51,8 @@ Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engin
     host->initialize_ = engine::ExportIndex(host->module_.get(), "_initialize");
 
     wasmtime_instance_pre_t* pre = nullptr;
-    if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker, host->module_.get(), &pre))
+    if (wasmtime_error_t* error =
+            wasmtime_linker_instantiate_pre(linker, host->module_.get(), &pre))
       return engine::take_error(error).context(fmt::format("linking {}", what));
     host->pre_.reset(pre);
   }
@@ -67,9 +69,8 @@ Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engin
   }
   LEPTON_TRY(host->allowed_hosts_, app::AllowedHosts::parse(hosts));
 
-  bool followed = options.follow.empty() ||
-                  std::find(options.follow.begin(), options.follow.end(), spec.id) !=
-                      options.follow.end();
+  bool followed = options.follow.empty() || std::find(options.follow.begin(), options.follow.end(),
+                                                      spec.id) != options.follow.end();
   LEPTON_TRY(host->logs_,
              ComponentLogs::open(options.log_dir, spec.id, options.echo_output && followed));
   return host;

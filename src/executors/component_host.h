@@ -31,9 +31,9 @@ using InstancePre = std::unique_ptr<wasmtime_instance_pre_t, InstancePreDeleter>
 
 // Process-wide settings every component shares.
 struct ComponentOptions {
-  std::filesystem::path log_dir;                 // empty: no log files
-  bool echo_output = true;                       // copy guest output to the terminal
-  std::vector<std::string> follow;               // --follow ids; empty = all
+  std::filesystem::path log_dir;                               // empty: no log files
+  bool echo_output = true;                                     // copy guest output to the terminal
+  std::vector<std::string> follow;                             // --follow ids; empty = all
   std::vector<std::pair<std::string, std::string>> extra_env;  // --env K=V
   engine::StoreLimits limits;
   // Component imports lepton does not provide link to traps instead of failing the load.
@@ -54,7 +54,9 @@ class ComponentHost {
   engine::Engine& engine() const { return *engine_; }
   bool exports_function(std::string_view name) const;
   // A component-model component (its linked template), or nullptr for a core module.
-  const std::shared_ptr<const component::ComponentTemplate>& component() const { return component_; }
+  const std::shared_ptr<const component::ComponentTemplate>& component() const {
+    return component_;
+  }
   engine::ModuleOrigin module_origin() const { return origin_; }
   const wasmtime_module_t* module() const { return module_.get(); }
   // The reactor initializer `_initialize`, located once (empty when the module has none).

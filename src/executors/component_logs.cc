@@ -6,8 +6,8 @@
 namespace lepton::executors {
 
 Result<std::unique_ptr<ComponentLogs>> ComponentLogs::open(const std::filesystem::path& log_dir,
-                                                          const std::string& component_id,
-                                                          bool echo) {
+                                                           const std::string& component_id,
+                                                           bool echo) {
   auto logs = std::unique_ptr<ComponentLogs>(new ComponentLogs());
   logs->echo_ = echo;
   if (log_dir.empty()) return logs;
@@ -17,7 +17,8 @@ Result<std::unique_ptr<ComponentLogs>> ComponentLogs::open(const std::filesystem
   auto open_file = [&](const char* suffix) -> Result<std::FILE*> {
     auto path = log_dir / (component_id + suffix);
     std::FILE* f = std::fopen(path.c_str(), "a");
-    if (f == nullptr) return fail("cannot open log file {}: {}", path.string(), std::strerror(errno));
+    if (f == nullptr)
+      return fail("cannot open log file {}: {}", path.string(), std::strerror(errno));
     return f;
   };
   LEPTON_TRY(logs->stdout_file_, open_file("_stdout.txt"));

@@ -13,11 +13,23 @@
 
 namespace lepton::executors {
 
+// The app a request runs in, for service chaining (http://<component>.spin.internal/...): a
+// request to another component of the same app, handled in memory without a socket.
+class LocalApp {
+ public:
+  virtual ~LocalApp() = default;
+  // Routes `request` to `component_id` as Spin does (private triggers included); 404 when no
+  // trigger names it.
+  virtual http::Response handle_chained(std::string_view component_id,
+                                        const http::Request& request) const = 0;
+};
+
 // One incoming request, routed.
 struct HttpCall {
   const http::Request& request;
   const http::RouteMatch& route;
   const std::vector<http::Header>& spin_headers;  // spin-* headers, computed by the trigger
+  const LocalApp* app = nullptr;                  // null: no service chaining
 };
 
 class HttpExecutor {

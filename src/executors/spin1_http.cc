@@ -36,11 +36,11 @@ Result<http::Response> run(const Spin1HttpExecutor::Exports& exports, RequestIns
   LEPTON_TRY(uint32_t body_ptr, alloc.copy_in(req.body));
 
   uint32_t ret = 0;
-  LEPTON_CHECK(engine::call_i32(cx, entry,
-                                {method, uri_ptr, static_cast<uint32_t>(uri.size()),
-                                 header_list.ptr, header_list.len, params_ptr, 0, 1, body_ptr,
-                                 static_cast<uint32_t>(req.body.size())},
-                                std::span(&ret, 1)));
+  LEPTON_CHECK(engine::call_i32(
+      cx, entry,
+      {method, uri_ptr, static_cast<uint32_t>(uri.size()), header_list.ptr, header_list.len,
+       params_ptr, 0, 1, body_ptr, static_cast<uint32_t>(req.body.size())},
+      std::span(&ret, 1)));
   LEPTON_TRY(auto response, factors::spin1::lift_response(alloc.memory(), ret));
   if (response.status < 100 || response.status > 600)
     return fail("returned invalid HTTP status {}", response.status);
@@ -81,7 +81,8 @@ http::Response Spin1HttpExecutor::handle(const HttpCall& call) {
       RequestInstance::create(component_, base_wasi_config(component_), std::move(self_origin));
   if (!instance) return internal_error(component_, instance.error());
   auto response = run(exports_, **instance, call, *method);
-  if (!response) return internal_error(component_, Error{(*instance)->describe_failure(response.error())});
+  if (!response)
+    return internal_error(component_, Error{(*instance)->describe_failure(response.error())});
   return std::move(*response);
 }
 

@@ -46,6 +46,10 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
     http->allowed_hosts = &component_.allowed_hosts();
     http->self_origin = self_origin;
     http->writer = call.request.response_writer;
+    if (const LocalApp* app = call.app)
+      http->chain = [app](std::string_view component, const http::Request& r) {
+        return app->handle_chained(component, r);
+      };
     state.emplace(std::move(http));
   };
   auto instance =

@@ -1,7 +1,8 @@
 #include "triggers/http_trigger.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
 
 #include "http/spin_headers.h"
 
@@ -21,7 +22,8 @@ Result<std::unique_ptr<HttpTrigger>> HttpTrigger::create(const AppRuntime& runti
       continue;
     }
     const executors::ComponentHost* component = runtime.component(t.component);
-    if (component == nullptr) return fail("route '{}' names unknown component '{}'", t.route, t.component);
+    if (component == nullptr)
+      return fail("route '{}' names unknown component '{}'", t.route, t.component);
     LEPTON_TRY(auto executor, executors::make_http_executor(*component, t));
     trigger->executors_.push_back(std::move(executor));
   }
@@ -46,6 +48,19 @@ http::Response HttpTrigger::handle(const http::Request& request) const {
   if (request.path.starts_with(http::kWellKnownPrefix)) return well_known(request);
   auto match = router_.match(request.path);
   if (!match) return {404, {}, {}};
+  return dispatch(request, *match);
+}
+
+http::Response HttpTrigger::handle_chained(std::string_view component_id,
+                                           const http::Request& request) const {
+  auto match = router_.chain(component_id, request.path);
+  if (!match) return {404, {}, {}};
+  return dispatch(request, *match);
+}
+
+http::Response HttpTrigger::dispatch(const http::Request& request,
+                                     const http::RouteMatch& route) const {
+  const http::RouteMatch* match = &route;
   const app::HttpTrigger& trigger = runtime_.app().http_triggers[match->trigger_index];
   if (trigger.static_response) {
     const auto& s = *trigger.static_response;
@@ -60,7 +75,7 @@ http::Response HttpTrigger::handle(const http::Request& request) const {
   facts.client_addr = request.client_addr;
   std::vector<http::Header> spin_headers;
   http::append_spin_headers(*match, facts, spin_headers);
-  return executors_[match->trigger_index]->handle({request, *match, spin_headers});
+  return executors_[match->trigger_index]->handle({request, *match, spin_headers, this});
 }
 
 }  // namespace lepton::triggers

@@ -12,7 +12,7 @@
 
 namespace lepton::triggers {
 
-class HttpTrigger {
+class HttpTrigger final : public executors::LocalApp {
  public:
   static Result<std::unique_ptr<HttpTrigger>> create(const AppRuntime& runtime);
 
@@ -21,10 +21,14 @@ class HttpTrigger {
 
   const http::Router& router() const { return router_; }
 
+  http::Response handle_chained(std::string_view component_id,
+                                const http::Request& request) const override;
+
  private:
   HttpTrigger(const AppRuntime& runtime, http::Router router)
       : runtime_(runtime), router_(std::move(router)) {}
   http::Response well_known(const http::Request& request) const;
+  http::Response dispatch(const http::Request& request, const http::RouteMatch& match) const;
 
   const AppRuntime& runtime_;
   http::Router router_;

@@ -92,8 +92,33 @@ struct PendingResponse {
   bool sent = false;
   bool delivered = false;
   std::optional<Result<http::Response>> result;
+  // Service chaining: the component a *.spin.internal request goes to, and how to reach it.
+  std::string chained_component;
+  std::function<http::Response(std::string_view, const http::Request&)> chain;
   bool can_send() const { return !body_taken || body->finished; }
+
+  Result<http::Response> send() {
+    if (chained_component.empty()) return http::send(request);
+    // In memory, as the app's own trigger would receive it from a client on this host.
+    http::Request r;
+    r.method = request.method;
+    r.target = request.url.target;
+    size_t q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    r.headers = request.headers;
+    for (auto& h : r.headers)
+      for (auto& ch : h.name)
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + ('a' - 'A'));
+    r.body = request.body;
+    r.host = request.url.host;
+    r.scheme = "http";
+    r.client_addr = "127.0.0.1:0";
+    return chain(chained_component, r);
+  }
 };
+
+constexpr std::string_view kServiceChainingSuffix = ".spin.internal";
 
 struct HttpState {
   ObjectTable<FieldsHandle> fields;
@@ -881,7 +906,7 @@ void register_outgoing_request(HostInterface& iface, const Types& t) {
            if (!p.sent) {
              p.request.body = p.body->data;
              p.sent = true;
-             p.result = http::send(p.request);
+             p.result = p.send();
            }
            p.delivered = true;
            if (!p.result->ok()) {
@@ -956,6 +981,12 @@ void register_outgoing_handler(HostRegistry& registry, const Types& t) {
                  std::chrono::milliseconds(*options->first_byte_timeout / 1000000 + 1);
            pending->body = r.body;
            pending->body_taken = r.body_taken;
+           if (parsed->host.ends_with(kServiceChainingSuffix)) {
+             if (!config->chain) return deny();
+             pending->chained_component =
+                 parsed->host.substr(0, parsed->host.size() - kServiceChainingSuffix.size());
+             pending->chain = config->chain;
+           }
            c.results.push_back(Val::ok(Val::own(s.future_responses.insert(std::move(pending)))));
            return {};
          });

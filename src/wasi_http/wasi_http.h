@@ -55,6 +55,9 @@ struct HttpConfig {
   // Small responses stay whole, so they keep their content-length and cost no extra hand-offs.
   http::ResponseWriter* writer = nullptr;
   size_t stream_threshold = 64 * 1024;
+  // Service chaining: requests to http://<component>.spin.internal/... are handed to this (the
+  // component id, the request as it would be sent) instead of the network. Null: not possible.
+  std::function<http::Response(std::string_view component, const http::Request&)> chain;
 };
 
 // The rep of a new incoming-request for `request` (its body is read from request.body), whose

@@ -163,6 +163,49 @@ allowed_outbound_hosts = [{}]
   EXPECT_EQ(no->body, "error: 15");
 }
 
+// Service chaining: http://<component>.spin.internal/... reaches that component in memory, even
+// on a private route, when allowed_outbound_hosts lists it; otherwise HTTP-request-denied.
+TEST(Components, ServiceChainingReachesPrivateComponents) {
+  if (auto why = missing_reason("outbound"); !why.empty()) GTEST_SKIP() << why;
+  auto app_text = [](const std::string& hosts) {
+    return fmt::format(R"(spin_manifest_version = 2
+[application]
+name = "chaining"
+[[trigger.http]]
+route = {{ private = true }}
+component = "backend"
+[[trigger.http]]
+route = "/out/..."
+component = "out"
+[component.backend]
+source = "{}"
+[component.out]
+source = "{}"
+allowed_outbound_hosts = [{}]
+)",
+                       component("hello"), component("outbound"), hosts);
+  };
+  std::string failure;
+  TempApp allowed(app_text("\"http://backend.spin.internal\""));
+  auto server = LeptonServer::start({"-f", allowed.manifest().string()}, &failure);
+  ASSERT_TRUE(server) << failure;
+  auto ok = server->get("/out/?url=http://backend.spin.internal/anything");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(ok->body, "status 200");
+  auto no_route = server->get("/backend");  // private: not routable from outside
+  ASSERT_TRUE(no_route.ok());
+  EXPECT_EQ(no_route->status, 404);
+
+  TempApp denied(app_text("\"http://other.spin.internal\""));
+  auto closed = LeptonServer::start({"-f", denied.manifest().string()}, &failure);
+  ASSERT_TRUE(closed) << failure;
+  auto no = closed->get("/out/?url=http://backend.spin.internal/anything");
+  ASSERT_TRUE(no.ok()) << no.error().message;
+  EXPECT_EQ(no->status, 502);
+  EXPECT_EQ(no->body, "error: 15");
+}
+
 TEST(Components, ServesJavaScriptComponent) {
   if (auto why = missing_reason("js-hello"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("js-hello", "/..."));
