@@ -110,8 +110,8 @@ ComponentSetup* component_setup(benchmark::State& state) {
     options.components.echo_output = false;
     auto runtime = std::filesystem::exists(wasm)
                        ? triggers::AppRuntime::load(hello_app(wasm), options)
-                       : Result<std::unique_ptr<triggers::AppRuntime>>(
-                             Error{fmt::format("{} not built (build the tests first)", wasm.string())});
+                       : Result<std::unique_ptr<triggers::AppRuntime>>(Error{
+                             fmt::format("{} not built (build the tests first)", wasm.string())});
     if (!runtime) {
       s.error = runtime.error().message;
     } else {
@@ -248,47 +248,39 @@ void BM_RequestInstance(benchmark::State& state) {
   }
 }
 
-void BM_ExecutorHandle(benchmark::State& state) {
-  Setup* s = ready(state);
-  if (s == nullptr) return;
-  Counters counters(state);
-  executors::HttpCall call = s->call();
+// The measured loop of the serving benchmarks: every iteration must really answer 200.
+template <typename Handle>
+void serve(benchmark::State& state, Handle handle) {
   for (auto _ : state) {
-    http::Response r = s->executor->handle(call);
+    http::Response r = handle();
     if (r.status != 200) {
       state.SkipWithError("guest did not answer 200");
       break;
     }
     benchmark::DoNotOptimize(r.body.data());
   }
+}
+
+void BM_ExecutorHandle(benchmark::State& state) {
+  Setup* s = ready(state);
+  if (s == nullptr) return;
+  Counters counters(state);
+  executors::HttpCall call = s->call();
+  serve(state, [&] { return s->executor->handle(call); });
 }
 
 void BM_TriggerHandle(benchmark::State& state) {
   Setup* s = ready(state);
   if (s == nullptr) return;
   Counters counters(state);
-  for (auto _ : state) {
-    http::Response r = s->trigger->handle(s->request);
-    if (r.status != 200) {
-      state.SkipWithError("guest did not answer 200");
-      break;
-    }
-    benchmark::DoNotOptimize(r.body.data());
-  }
+  serve(state, [&] { return s->trigger->handle(s->request); });
 }
 
 void BM_ComponentTriggerHandle(benchmark::State& state) {
   ComponentSetup* s = component_setup(state);
   if (s == nullptr) return;
   Counters counters(state);
-  for (auto _ : state) {
-    http::Response r = s->trigger->handle(s->request);
-    if (r.status != 200) {
-      state.SkipWithError("guest did not answer 200");
-      break;
-    }
-    benchmark::DoNotOptimize(r.body.data());
-  }
+  serve(state, [&] { return s->trigger->handle(s->request); });
 }
 
 void pooling_args(benchmark::internal::Benchmark* b) {

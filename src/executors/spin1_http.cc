@@ -12,11 +12,6 @@ namespace lepton::executors {
 
 namespace {
 
-void lowercase_in_place(std::string& s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-}
-
 Result<http::Response> run(const Spin1HttpExecutor::Exports& exports, RequestInstance& instance,
                            const HttpCall& call, uint32_t method) {
   wasmtime_context_t* cx = instance.context();
@@ -47,7 +42,7 @@ Result<http::Response> run(const Spin1HttpExecutor::Exports& exports, RequestIns
   // Spin inserts response headers into a map: a repeated name keeps its last value, at the
   // position of its last occurrence.
   auto& headers = response.headers;
-  for (auto& h : headers) lowercase_in_place(h.name);
+  for (auto& h : headers) http::lowercase_ascii(h.name);
   bool repeated = false;
   for (size_t i = 1; i < headers.size() && !repeated; ++i)
     for (size_t j = 0; j < i && !repeated; ++j) repeated = headers[i].name == headers[j].name;

@@ -23,6 +23,12 @@ inline bool header_name_equals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// ASCII lowercase in place: header names as lepton presents them (as Spin/hyper do).
+inline void lowercase_ascii(std::string& s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+}
+
 struct Header {
   std::string name;
   std::string value;

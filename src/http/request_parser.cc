@@ -54,9 +54,7 @@ Request to_request(BeastRequest&& message, const ConnectionInfo& info) {
   r.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
   for (const auto& field : message) {
     std::string name(field.name_string());
-    for (char& c : name) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    }
+    lowercase_ascii(name);
     r.headers.push_back(Header{std::move(name), std::string(field.value())});
   }
   r.body = std::move(message.body());

@@ -107,9 +107,7 @@ struct PendingResponse {
     r.path = r.target.substr(0, q);
     if (q != std::string::npos) r.query = r.target.substr(q + 1);
     r.headers = request.headers;
-    for (auto& h : r.headers)
-      for (auto& ch : h.name)
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + ('a' - 'A'));
+    for (auto& h : r.headers) http::lowercase_ascii(h.name);
     r.body = request.body;
     r.host = request.url.host;
     r.scheme = "http";
@@ -1016,8 +1014,7 @@ std::vector<http::Header> response_headers(const ResponseOut& response) {
   out.reserve(response.headers->entries.size());
   for (const auto& h : response.headers->entries) {
     std::string name = h.name;
-    for (auto& ch : name)
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + ('a' - 'A'));
+    http::lowercase_ascii(name);
     out.push_back({std::move(name), h.value});
   }
   return out;

@@ -120,27 +120,35 @@ TEST(Components, OutboundHttpHonoursAllowedHosts) {
   EXPECT_EQ(no->body, "error: 15");  // error-code case 15 = HTTP-request-denied
 }
 
-// A path-only outbound request goes to the app itself when `allowed_outbound_hosts` grants
-// "http://self" (as in Spin), and is denied otherwise.
-TEST(Components, RelativeOutboundRequestsGoToTheAppItself) {
-  if (auto why = missing_reason("outbound"); !why.empty()) GTEST_SKIP() << why;
-  auto app_text = [](const std::string& hosts) {
-    return fmt::format(R"(spin_manifest_version = 2
+// An app of two components: `target` (the hello component) on `target_route`, and "out" (the
+// outbound caller) on /out/... with `hosts` as its allowed_outbound_hosts entries.
+std::string caller_app(const std::string& target, const std::string& target_route,
+                       const std::string& hosts) {
+  return fmt::format(R"(spin_manifest_version = 2
 [application]
-name = "self-calls"
+name = "callers"
 [[trigger.http]]
-route = "/hello"
-component = "hello"
+{}
+component = "{}"
 [[trigger.http]]
 route = "/out/..."
 component = "out"
-[component.hello]
+[component.{}]
 source = "{}"
 [component.out]
 source = "{}"
 allowed_outbound_hosts = [{}]
 )",
-                       component("hello"), component("outbound"), hosts);
+                     target_route, target, target, component("hello"), component("outbound"),
+                     hosts);
+}
+
+// A path-only outbound request goes to the app itself when `allowed_outbound_hosts` grants
+// "http://self" (as in Spin), and is denied otherwise.
+TEST(Components, RelativeOutboundRequestsGoToTheAppItself) {
+  if (auto why = missing_reason("outbound"); !why.empty()) GTEST_SKIP() << why;
+  auto app_text = [](const std::string& hosts) {
+    return caller_app("hello", "route = \"/hello\"", hosts);
   };
   std::string failure;
   TempApp allowed(app_text("\"http://self\""));
@@ -168,22 +176,7 @@ allowed_outbound_hosts = [{}]
 TEST(Components, ServiceChainingReachesPrivateComponents) {
   if (auto why = missing_reason("outbound"); !why.empty()) GTEST_SKIP() << why;
   auto app_text = [](const std::string& hosts) {
-    return fmt::format(R"(spin_manifest_version = 2
-[application]
-name = "chaining"
-[[trigger.http]]
-route = {{ private = true }}
-component = "backend"
-[[trigger.http]]
-route = "/out/..."
-component = "out"
-[component.backend]
-source = "{}"
-[component.out]
-source = "{}"
-allowed_outbound_hosts = [{}]
-)",
-                       component("hello"), component("outbound"), hosts);
+    return caller_app("backend", "route = { private = true }", hosts);
   };
   std::string failure;
   TempApp allowed(app_text("\"http://backend.spin.internal\""));
