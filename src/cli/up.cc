@@ -149,6 +149,9 @@ int run_up(const UpFlags& flags) {
     server_options.tls = http::Server::TlsFiles{flags.tls_cert, flags.tls_key};
   }
   const triggers::HttpTrigger& handler = **trigger;
+  server_options.stream_body = [&handler](const http::Request& head) {
+    return handler.streams_request_body(head);
+  };
   auto server = http::Server::start(server_options,
                                     [&handler](http::Request& r) { return handler.handle(r); });
   if (!server) {
@@ -162,7 +165,8 @@ int run_up(const UpFlags& flags) {
 
   int signal = 0;
   sigwait(&signals, &signal);
-  spdlog::info("received {}, finishing in-flight requests", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  spdlog::info("received {}, finishing in-flight requests",
+               signal == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->shutdown(std::chrono::seconds(10));
   return kOk;
 }

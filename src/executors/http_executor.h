@@ -37,6 +37,9 @@ class HttpExecutor {
   virtual ~HttpExecutor() = default;
   // Never fails outward: a guest error or trap is logged and becomes a 500.
   virtual http::Response handle(const HttpCall& call) = 0;
+  // True when handle() reads the request body as it arrives (HttpCall::request.body_stream);
+  // otherwise the body is complete in request.body before handle() is called.
+  virtual bool streams_request_body() const { return false; }
 };
 
 // Picks the executor for a route as Spin does: WAGI when the trigger says so, otherwise by the

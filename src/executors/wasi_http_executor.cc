@@ -71,6 +71,8 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
     if (!done) {
       writer->abort();
       internal_error(component_, Error{describe(component_, state, done.error())});
+    } else if (set && set->body && set->body->trailers) {
+      writer->finish(set->body->trailers->entries);
     }
     return http::Response{};
   }
@@ -89,7 +91,10 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
   response.status = set->status;
   response.headers = wasi_http::response_headers(*set);
   // The request's state dies with this call: take the body instead of copying it.
-  if (set->body) response.body = std::move(set->body->data);
+  if (set->body) {
+    response.body = std::move(set->body->data);
+    if (set->body->trailers) response.trailers = set->body->trailers->entries;
+  }
   return response;
 }
 

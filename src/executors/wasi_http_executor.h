@@ -14,6 +14,7 @@ class WasiHttpExecutor final : public HttpExecutor {
   WasiHttpExecutor(const ComponentHost& component, const component::LiftedFunction& handle)
       : component_(component), handle_(handle) {}
   http::Response handle(const HttpCall& call) override;
+  bool streams_request_body() const override { return true; }
 
   static constexpr std::string_view kInterface = "wasi:http/incoming-handler";
 

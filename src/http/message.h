@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,12 +55,40 @@ class ResponseWriter {
   virtual ~ResponseWriter() = default;
   virtual bool start(uint16_t status, const std::vector<Header>& headers) = 0;
   virtual bool write(std::string_view data) = 0;
-  virtual bool finish() = 0;
+  // Ends the body; on HTTP/1.1 the trailer fields go out with the last chunk (HTTP/1.0 has no
+  // trailers: they are dropped).
+  virtual bool finish(const std::vector<Header>& trailers) = 0;
   // The response cannot be completed (the guest failed mid-body): the connection is closed
   // without the final chunk, so the client sees a truncated response, not a complete one.
   virtual void abort() = 0;
   virtual bool started() const = 0;
 };
+
+// A request body that is still arriving while the handler runs (Server::Options::stream_body).
+// read() never blocks: it moves what has arrived so far into `out`. The server reads ahead only a
+// bounded amount, so a handler that reads slowly slows the client down (TCP backpressure). Thread
+// safe; valid only while the handler runs.
+class RequestBody {
+ public:
+  enum class State : uint8_t {
+    kData,     // `out` received at least one byte
+    kPending,  // nothing new yet: wait for on_ready()
+    kEnd,      // the whole body has been read; trailers() are final
+    kError,    // the body cannot be completed (client gone, malformed, timed out): error()
+  };
+  virtual ~RequestBody() = default;
+  virtual State read(std::string& out, size_t max) = 0;
+  // Called, on any thread, whenever read() may return something new. Replaces the previous one;
+  // an empty function unregisters. It must not call back into this object.
+  virtual void on_ready(std::function<void()> notify) = 0;
+  // The trailer fields of a chunked body (names lowercased); complete once read() returned kEnd.
+  virtual std::vector<Header> trailers() = 0;
+  virtual std::string error() = 0;
+};
+
+// Reads `body` to its end (blocking), appending to `out`; false (with `error`) when it fails or
+// outgrows `limit` bytes.
+bool read_whole(RequestBody& body, std::string& out, size_t limit, std::string& error);
 
 struct Request {
   std::string method;  // as received: "GET", "POST", ...
@@ -68,12 +97,15 @@ struct Request {
   std::string query;   // after '?', without it ("x=1"); empty when absent
   std::vector<Header> headers;  // in received order; names lowercased (as Spin/hyper present
                                 // them), values as received, duplicates kept
-  std::string body;             // de-chunked
-  std::string client_addr;      // peer "ip:port" ("[::1]:5000" for IPv6)
-  std::string host;             // Host header, else the authority of an absolute target, else the
-                                // server's listen address
-  std::string scheme;           // "http" or "https"
-  std::string local_addr;       // local "ip:port" the connection arrived on
+  std::string body;             // de-chunked (empty while body_stream is set)
+  // Set when the body streams (Server::Options::stream_body): it is read from here instead.
+  RequestBody* body_stream = nullptr;
+  std::vector<Header> trailers;  // of a chunked body (names lowercased), when not streamed
+  std::string client_addr;       // peer "ip:port" ("[::1]:5000" for IPv6)
+  std::string host;              // Host header, else the authority of an absolute target, else the
+                                 // server's listen address
+  std::string scheme;            // "http" or "https"
+  std::string local_addr;        // local "ip:port" the connection arrived on
   // Set by the server while the handler runs; null where responses cannot stream (tests, tools).
   ResponseWriter* response_writer = nullptr;
 
@@ -90,6 +122,8 @@ struct Response {
   uint16_t status = 200;
   std::vector<Header> headers;
   std::string body;
+  // Sent after the body on HTTP/1.1 (the response is then chunked); dropped for HTTP/1.0.
+  std::vector<Header> trailers = {};
 
   std::optional<std::string_view> header(std::string_view name) const {
     return find_header(headers, name);

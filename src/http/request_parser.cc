@@ -45,19 +45,37 @@ void split_target(std::string_view target, std::string& path, std::string& query
   if (q != std::string_view::npos) query = std::string(rest.substr(q + 1));
 }
 
-Request to_request(BeastRequest&& message, const ConnectionInfo& info) {
+size_t field_count(const bhttp::fields& fields) {
+  return static_cast<size_t>(std::distance(fields.begin(), fields.end()));
+}
+
+std::vector<Header> trailer_fields(const bhttp::fields& fields, size_t header_fields) {
+  std::vector<Header> trailers;
+  size_t index = 0;
+  for (const auto& field : fields) {
+    if (index++ < header_fields) continue;
+    std::string name(field.name_string());
+    lowercase_ascii(name);
+    trailers.push_back(Header{std::move(name), std::string(field.value())});
+  }
+  return trailers;
+}
+
+Request to_request_head(const BeastRequest& message, const ConnectionInfo& info,
+                        size_t header_fields) {
   Request r;
   r.method = std::string(message.method_string());
   r.target = std::string(message.target());
   std::string authority;
   split_target(r.target, r.path, r.query, authority);
-  r.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
+  r.headers.reserve(std::min(header_fields, field_count(message)));
+  size_t index = 0;
   for (const auto& field : message) {
     std::string name(field.name_string());
     lowercase_ascii(name);
-    r.headers.push_back(Header{std::move(name), std::string(field.value())});
+    auto& list = index++ < header_fields ? r.headers : r.trailers;
+    list.push_back(Header{std::move(name), std::string(field.value())});
   }
-  r.body = std::move(message.body());
   if (auto host = r.header("host"); host && !host->empty()) {
     r.host = std::string(*host);
   } else if (!authority.empty()) {
@@ -68,6 +86,12 @@ Request to_request(BeastRequest&& message, const ConnectionInfo& info) {
   r.client_addr = std::string(info.client_addr);
   r.local_addr = std::string(info.local_addr);
   r.scheme = std::string(info.scheme);
+  return r;
+}
+
+Request to_request(BeastRequest&& message, const ConnectionInfo& info, size_t header_fields) {
+  Request r = to_request_head(message, info, header_fields);
+  r.body = std::move(message.body());
   return r;
 }
 
@@ -106,12 +130,20 @@ std::string describe_error(const beast::error_code& ec, const Limits& limits) {
 Result<Request> parse_request(std::string_view bytes, const Limits& limits) {
   detail::BeastParser parser;
   detail::apply_limits(parser, limits);
-  parser.eager(true);
   beast::error_code ec;
-  // Eager: one put() parses header and body as far as the bytes go. need_more then means the
-  // request is incomplete (Beast must not be given the same bytes again).
-  parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+  // The header first (to know where trailer fields would start), then, eagerly, the body as far
+  // as the bytes go. need_more then means the request is incomplete (Beast must not be given the
+  // same bytes again).
+  size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
   if (ec && ec != bhttp::error::need_more) return Error{detail::describe_error(ec, limits)};
+  size_t header_fields = detail::kAllFields;
+  if (!ec && parser.is_header_done()) {
+    header_fields = detail::field_count(parser.get());
+    parser.eager(true);
+    bytes.remove_prefix(used);
+    if (!parser.is_done()) parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+    if (ec && ec != bhttp::error::need_more) return Error{detail::describe_error(ec, limits)};
+  }
   if (!parser.is_done()) {
     if (!parser.got_some()) return Error{"incomplete request"};
     ec = {};
@@ -122,7 +154,7 @@ Result<Request> parse_request(std::string_view bytes, const Limits& limits) {
     return fail("unsupported HTTP version {}.{}", parser.get().version() / 10,
                 parser.get().version() % 10);
   }
-  return detail::to_request(parser.release(), detail::ConnectionInfo{});
+  return detail::to_request(parser.release(), detail::ConnectionInfo{}, header_fields);
 }
 
 }  // namespace lepton::http

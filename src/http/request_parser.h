@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "http/message.h"
@@ -49,8 +50,21 @@ void apply_limits(BeastParser& parser, const Limits& limits);
 // True for the HTTP versions we serve (1.0 and 1.1).
 inline bool supported_version(unsigned version) { return version == 10 || version == 11; }
 
-// Moves a parsed message into a Request.
-Request to_request(BeastRequest&& message, const ConnectionInfo& info);
+// Beast appends a chunked body's trailer fields to the header's field list: callers note how many
+// fields the header had (when the header is done) and pass it here. kAllFields: no trailers.
+inline constexpr size_t kAllFields = static_cast<size_t>(-1);
+size_t field_count(const boost::beast::http::fields& fields);
+// The fields past `header_fields` (names lowercased).
+std::vector<Header> trailer_fields(const boost::beast::http::fields& fields, size_t header_fields);
+
+// A Request with the method, target, header fields (the first `header_fields`) and connection
+// facts of `message`; no body (the body streams).
+Request to_request_head(const BeastRequest& message, const ConnectionInfo& info,
+                        size_t header_fields = kAllFields);
+// Moves a parsed message into a Request: the head, the body, and fields past `header_fields` as
+// trailers.
+Request to_request(BeastRequest&& message, const ConnectionInfo& info,
+                   size_t header_fields = kAllFields);
 
 // True when `ec` is a parse error of the request (as opposed to I/O errors or EOF).
 bool is_parse_error(const boost::beast::error_code& ec);

@@ -19,6 +19,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
@@ -52,6 +53,9 @@ namespace {
 // client still sends, so that closing does not reset the connection before it read the response.
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr int kFreePortAttempts = 10;
+// "No limit" for Beast's parser: boost::none would do, but Beast 1.74 compares a content-length
+// against an empty optional as greater, and refuses every body.
+constexpr uint64_t kNoBodyLimit = std::numeric_limits<uint64_t>::max();
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string endpoint_string(const tcp::endpoint& ep) {
@@ -314,6 +318,97 @@ class ConnectionBase : public std::enable_shared_from_this<ConnectionBase> {
   bool registered_ = false;  // guarded by state_->mutex
 };
 
+// The body of a request whose handler already runs (Options::stream_body). The connection's
+// strand appends what it reads and stops reading once kHighWater bytes wait unread; the handler
+// thread takes bytes out and, when it drains the buffer below kLowWater, asks the strand to read
+// on (`resume`).
+class StreamedBody final : public RequestBody {
+ public:
+  static constexpr size_t kHighWater = 256 * 1024;
+  static constexpr size_t kLowWater = 64 * 1024;
+
+  explicit StreamedBody(std::function<void()> resume) : resume_(std::move(resume)) {}
+
+  State read(std::string& out, size_t max) override {
+    bool resume = false;
+    State state;
+    {
+      std::lock_guard lock(mu_);
+      size_t available = data_.size() - pos_;
+      if (available > 0 && max > 0) {
+        size_t n = std::min(max, available);
+        out.append(data_, pos_, n);
+        pos_ += n;
+        if (pos_ == data_.size()) {
+          data_.clear();
+          pos_ = 0;
+        }
+        if (paused_ && data_.size() - pos_ < kLowWater) {
+          paused_ = false;
+          resume = true;
+        }
+        state = State::kData;
+      } else if (available > 0) {
+        state = State::kData;
+      } else {
+        state = ended_ ? State::kEnd : failed_ ? State::kError : State::kPending;
+      }
+    }
+    if (resume) resume_();
+    return state;
+  }
+  void on_ready(std::function<void()> notify) override {
+    std::lock_guard lock(mu_);
+    notify_ = std::move(notify);
+  }
+  std::vector<Header> trailers() override {
+    std::lock_guard lock(mu_);
+    return trailers_;
+  }
+  std::string error() override {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+  // ---- the strand's side ----
+  void append(std::string_view data) {
+    std::lock_guard lock(mu_);
+    data_.append(data);
+    if (notify_) notify_();
+  }
+  // True (and remembers to be resumed) when the reader has enough unread bytes.
+  bool pause_if_full() {
+    std::lock_guard lock(mu_);
+    paused_ = data_.size() - pos_ >= kHighWater;
+    return paused_;
+  }
+  void end(std::vector<Header> trailers) {
+    std::lock_guard lock(mu_);
+    ended_ = true;
+    trailers_ = std::move(trailers);
+    if (notify_) notify_();
+  }
+  void fail(std::string error) {
+    std::lock_guard lock(mu_);
+    if (ended_ || failed_) return;
+    failed_ = true;
+    error_ = std::move(error);
+    if (notify_) notify_();
+  }
+
+ private:
+  std::function<void()> resume_;
+  std::mutex mu_;
+  std::string data_;
+  size_t pos_ = 0;
+  bool paused_ = false;
+  bool ended_ = false;
+  bool failed_ = false;
+  std::string error_;
+  std::vector<Header> trailers_;
+  std::function<void()> notify_;
+};
+
 // One client connection: a sequence of requests, processed one at a time, on one strand.
 template <class Stream>
 class Connection final : public ConnectionBase {
@@ -390,8 +485,12 @@ class Connection final : public ConnectionBase {
       return;
     }
     phase_ = Phase::kIdle;
+    stream_head_.reset();
     parser_.emplace();
     detail::apply_limits(*parser_, state_->limits);
+    // Beast would refuse a content-length over the limit with the header; whether the limit
+    // applies is only known once the header says where the request goes (on_header).
+    if (state_->options.stream_body) parser_->body_limit(kNoBodyLimit);
     tcp().expires_after(idle_timeout());
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = self()](error_code ec, size_t) { self->on_header(ec); });
@@ -401,7 +500,27 @@ class Connection final : public ConnectionBase {
     if (ec) return on_read_error(ec);
     phase_ = Phase::kReading;
     const auto& message = parser_->get();
+    header_fields_ = detail::field_count(message);
     if (!detail::supported_version(message.version())) return send_error(505, 11);
+    if (state_->options.stream_body && !parser_->is_done()) {
+      // A body that came in with the header is taken whole: streaming it would only add hops.
+      auto length = parser_->content_length();
+      bool arrived = length && *length <= buffer_.size();
+      Request head = arrived ? Request{}
+                             : detail::to_request_head(message, connection_info(), header_fields_);
+      if (!arrived && state_->options.stream_body(head)) {
+        stream_head_ = std::move(head);
+      } else {
+        // Buffered: the limit applies, and an oversized body is refused before 100-continue.
+        const uint64_t limit = state_->limits.max_body_bytes;
+        if (auto length = parser_->content_length(); length && *length > limit) {
+          spdlog::debug("bad request from {}: {}", client_addr_,
+                        detail::describe_error(bhttp::error::body_limit, state_->limits));
+          return send_error(413, message.version());
+        }
+        parser_->body_limit(limit);
+      }
+    }
     auto expect = message[bhttp::field::expect];
     if (message.version() == 11 && !parser_->is_done() &&
         header_name_equals(std::string_view(expect.data(), expect.size()), "100-continue")) {
@@ -419,6 +538,11 @@ class Connection final : public ConnectionBase {
   void read_body() {
     if (closed_) return;
     if (parser_->is_done()) return dispatch();
+    if (stream_head_) {
+      Request head = std::move(*stream_head_);
+      stream_head_.reset();
+      return dispatch_streaming(std::move(head));
+    }
     // The timeout is for progress: a large body may take longer than idle_timeout in total.
     tcp().expires_after(idle_timeout());
     bhttp::async_read_some(stream_, buffer_, *parser_, [self = self()](error_code ec, size_t) {
@@ -441,31 +565,143 @@ class Connection final : public ConnectionBase {
 
   // ---- handling ----
 
-  void dispatch() {
-    phase_ = Phase::kHandling;
-    tcp().expires_never();
-    auto& message = parser_->get();
+  detail::ConnectionInfo connection_info() const {
+    return detail::ConnectionInfo{client_addr_, local_addr_, state_->scheme, state_->bound_address};
+  }
+
+  void note_message(const detail::BeastRequest& message) {
     version_ = message.version();
     keep_alive_ = message.keep_alive();
     head_ = message.method() == bhttp::verb::head;
-    Request request = detail::to_request(
-        parser_->release(),
-        detail::ConnectionInfo{client_addr_, local_addr_, state_->scheme, state_->bound_address});
+  }
+
+  void dispatch() {
+    note_message(parser_->get());
+    Request request = detail::to_request(parser_->release(), connection_info(), header_fields_);
     parser_.reset();
-    asio::post(*state_->pool, [self = self(), request = std::move(request)]() mutable {
-      StreamWriter writer(self);
-      request.response_writer = &writer;
-      Response response = self->invoke(request);
-      if (writer.started()) {
-        // The handler streamed its response; what it returned is not sent.
-        bool ok = writer.finish();
-        asio::post(self->executor_, [self, ok] { self->stream_done(ok); });
-        return;
-      }
-      asio::post(self->executor_, [self, response = std::move(response)]() mutable {
-        self->write_response(std::move(response));
-      });
+    run_handler(std::move(request), nullptr);
+  }
+
+  void run_handler(Request request, std::shared_ptr<StreamedBody> body) {
+    phase_ = Phase::kHandling;
+    tcp().expires_never();
+    asio::post(*state_->pool,
+               [self = self(), request = std::move(request), body = std::move(body)]() mutable {
+                 StreamWriter writer(self);
+                 request.response_writer = &writer;
+                 Response response = self->invoke(request);
+                 if (writer.started()) {
+                   // The handler streamed its response; what it returned is not sent.
+                   bool ok = writer.finish({});
+                   asio::post(self->executor_, [self, ok] {
+                     self->handler_returned();
+                     self->stream_done(ok);
+                   });
+                   return;
+                 }
+                 asio::post(self->executor_, [self, response = std::move(response)]() mutable {
+                   self->handler_returned();
+                   self->write_response(std::move(response));
+                 });
+               });
+  }
+
+  // ---- streaming request bodies (Options::stream_body) ----
+
+  // The header is read, the body is not: the handler starts now and reads the body as the strand
+  // pumps it from the socket into `body_`.
+  void dispatch_streaming(Request request) {
+    note_message(parser_->get());
+    // Beast's string body would reserve the whole content-length up front: the body is read
+    // into a fixed buffer instead (a parser may change its body type until the body begins).
+    body_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    body_parser_->body_limit(kNoBodyLimit);
+    std::weak_ptr<Connection> weak = self();
+    body_ = std::make_shared<StreamedBody>([weak] {
+      if (auto c = weak.lock()) asio::post(c->executor_, [c] { c->pump_body(); });
     });
+    body_done_ = body_discard_ = pump_stopped_ = awaiting_body_end_ = false;
+    discarded_ = 0;
+    request.body_stream = body_.get();
+    run_handler(std::move(request), body_);
+    pump_body();
+  }
+
+  // Reads the next piece of the body unless the handler has enough unread. After the handler
+  // returned (body_discard_), what is left is read and dropped, so that the connection can
+  // carry the next request; past max_body_bytes it is closed instead.
+  void pump_body() {
+    if (closed_ || !body_ || body_done_ || pump_stopped_ || pump_reading_) return;
+    if (body_parser_->is_done()) {
+      body_done_ = true;
+      body_->end(detail::trailer_fields(body_parser_->get().base(), header_fields_));
+      if (awaiting_body_end_) next_request();
+      return;
+    }
+    if (body_discard_ && discarded_ > state_->limits.max_body_bytes) {
+      pump_stopped_ = true;
+      close_after_ = true;
+      if (awaiting_body_end_) next_request();
+      return;
+    }
+    if (!body_discard_ && body_->pause_if_full()) return;
+    pump_buffer_.resize(kPumpBufferBytes);
+    auto& target = body_parser_->get().body();
+    target.data = pump_buffer_.data();
+    target.size = pump_buffer_.size();
+    pump_reading_ = true;
+    tcp().expires_after(idle_timeout());
+    bhttp::async_read_some(stream_, buffer_, *body_parser_,
+                           [self = self()](error_code ec, size_t) { self->on_body_read(ec); });
+  }
+
+  void on_body_read(error_code ec) {
+    pump_reading_ = false;
+    if (closed_) return;
+    if (drain_after_pump_) return drain();
+    if (ec == bhttp::error::need_buffer) ec = {};  // our buffer is full: not an error
+    size_t got = pump_buffer_.size() - body_parser_->get().body().size;
+    if (got > 0) {
+      if (body_discard_) {
+        discarded_ += got;
+      } else {
+        body_->append(std::string_view(pump_buffer_.data(), got));
+      }
+    }
+    if (ec) {
+      std::string why = detail::is_parse_error(ec)
+                            ? detail::describe_error(ec, state_->limits)
+                            : "the client stopped sending the body (" + ec.message() + ")";
+      spdlog::debug("request body from {}: {}", client_addr_, why);
+      body_->fail(std::move(why));
+      pump_stopped_ = true;
+      close_after_ = true;
+      if (awaiting_body_end_) next_request();
+      return;
+    }
+    pump_body();
+  }
+
+  // On the strand, once the handler returned: the rest of a streamed body is only drained now.
+  void handler_returned() {
+    if (!body_) return;
+    body_discard_ = true;
+    pump_body();
+  }
+
+  // After a response went out: the next request on this connection, or close.
+  void next_request() {
+    if (closed_) return;
+    if (close_after_) return close_gracefully();
+    if (body_ && !body_done_) {
+      if (pump_stopped_) return close_gracefully();
+      awaiting_body_end_ = true;
+      return pump_body();
+    }
+    body_.reset();
+    body_parser_.reset();
+    read_header();
   }
 
   // ---- streaming responses (ResponseWriter) ----
@@ -492,11 +728,12 @@ class Connection final : public ConnectionBase {
       });
       return ok_;
     }
-    bool finish() override {
+    bool finish(const std::vector<Header>& trailers) override {
       if (!started_ || !ok_) return false;
       if (finished_) return true;
       finished_ = true;
-      ok_ = run([c = connection_](Done done) { c->stream_finish(std::move(done)); });
+      ok_ = run(
+          [c = connection_, trailers](Done done) { c->stream_finish(trailers, std::move(done)); });
       return ok_;
     }
     void abort() override { ok_ = false; }
@@ -525,6 +762,12 @@ class Connection final : public ConnectionBase {
 
   bool stream_chunked() const { return version_ == 11; }
 
+  // The response in progress is the connection's last.
+  bool must_close() const {
+    bool body_lost = body_ && !body_done_ && pump_stopped_;  // the rest of the body can't be read
+    return !keep_alive_ || shutdown_requested_ || state_->stopping.load() || body_lost;
+  }
+
   void stream_start(uint16_t status, const std::vector<Header>& headers,
                     std::function<void(bool)> done) {
     if (closed_) return done(false);
@@ -538,8 +781,7 @@ class Connection final : public ConnectionBase {
     res_.erase(bhttp::field::content_length);
     if (stream_chunked()) res_.chunked(true);
     // HTTP/1.0 has no chunks: the body ends when the connection closes.
-    close_after_ =
-        !stream_chunked() || !keep_alive_ || shutdown_requested_ || state_->stopping.load();
+    close_after_ = !stream_chunked() || must_close();
     res_.keep_alive(!close_after_);
     serializer_.emplace(res_);
     serializer_->split(true);
@@ -564,13 +806,22 @@ class Connection final : public ConnectionBase {
     }
   }
 
-  void stream_finish(std::function<void(bool)> done) {
+  void stream_finish(const std::vector<Header>& trailers, std::function<void(bool)> done) {
     if (closed_) return done(false);
     if (head_ || !stream_chunked()) return done(true);
     tcp().expires_after(idle_timeout());
+    auto fields = std::make_shared<bhttp::fields>();
+    for (const Header& t : trailers) {
+      // Framing and invalid fields never go out as trailers.
+      if (!valid_header_name(t.name) || !valid_header_value(t.value) ||
+          header_name_equals(t.name, "content-length") ||
+          header_name_equals(t.name, "transfer-encoding") || header_name_equals(t.name, "trailer"))
+        continue;
+      fields->insert(t.name, t.value);
+    }
     asio::async_write(
-        stream_, bhttp::make_chunk_last(),
-        [self = self(), done = std::move(done)](error_code ec, size_t) { done(!ec); });
+        stream_, bhttp::make_chunk_last(*fields),
+        [self = self(), fields, done = std::move(done)](error_code ec, size_t) { done(!ec); });
   }
 
   // On the strand, after a streamed response: next request, or close.
@@ -578,8 +829,7 @@ class Connection final : public ConnectionBase {
     serializer_.reset();
     res_ = {};
     if (!ok) return close_now();
-    if (close_after_) return close_gracefully();
-    read_header();
+    next_request();
   }
 
   Response invoke(Request& request) {
@@ -597,7 +847,9 @@ class Connection final : public ConnectionBase {
 
   void write_response(Response&& response) {
     if (closed_) return;
-    bool close = !keep_alive_ || shutdown_requested_ || state_->stopping.load();
+    if (!response.trailers.empty() && version_ == 11 && !head_)
+      return write_with_trailers(std::move(response));
+    bool close = must_close();
     try {
       build_response(std::move(response), version_, res_);
     } catch (const std::exception& e) {
@@ -607,6 +859,20 @@ class Connection final : public ConnectionBase {
     res_.keep_alive(!close);
     close_after_ = close;
     start_write();
+  }
+
+  // Trailers need chunked framing: the response goes out the way a streamed one does.
+  void write_with_trailers(Response&& response) {
+    auto r = std::make_shared<Response>(std::move(response));
+    stream_start(r->status, r->headers, [self = self(), r](bool ok) {
+      if (!ok) return self->stream_done(false);
+      auto finish = [self, r](bool ok) {
+        if (!ok) return self->stream_done(false);
+        self->stream_finish(r->trailers, [self](bool ok) { self->stream_done(ok); });
+      };
+      if (r->body.empty()) return finish(true);
+      self->stream_write(std::make_shared<std::string>(std::move(r->body)), finish);
+    });
   }
 
   void send_error(unsigned status, unsigned version) {
@@ -639,8 +905,7 @@ class Connection final : public ConnectionBase {
     if (head_ ? !serializer_->is_header_done() : !serializer_->is_done()) return write_some();
     serializer_.reset();
     res_ = {};
-    if (close_after_) return close_gracefully();
-    read_header();
+    next_request();
   }
 
   // ---- closing ----
@@ -649,6 +914,7 @@ class Connection final : public ConnectionBase {
     if (closed_) return;
     phase_ = Phase::kClosing;
     if constexpr (kTls) {
+      if (pump_reading_) return close_now();  // TLS shutdown can't overlap a body read
       tcp().expires_after(
           std::min<std::chrono::steady_clock::duration>(idle_timeout(), kLingerTime));
       stream_.async_shutdown([self = self()](error_code) { self->close_now(); });
@@ -656,12 +922,17 @@ class Connection final : public ConnectionBase {
       error_code ignored;
       tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
       linger_deadline_ = std::chrono::steady_clock::now() + kLingerTime;
-      buffer_.consume(buffer_.size());
+      // A body read in flight owns the buffer: draining starts when it completes.
+      if (pump_reading_) {
+        drain_after_pump_ = true;
+        return;
+      }
       drain();
     }
   }
 
   void drain() {
+    buffer_.consume(buffer_.size());
     tcp().expires_at(linger_deadline_);
     tcp().async_read_some(buffer_.prepare(4096), [self = self()](error_code ec, size_t) {
       if (ec) return self->close_now();
@@ -672,6 +943,7 @@ class Connection final : public ConnectionBase {
   void close_now() {
     if (closed_) return;
     closed_ = true;
+    if (body_) body_->fail("the connection closed before the body was complete");
     phase_ = Phase::kClosing;
     error_code ignored;
     tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -685,6 +957,20 @@ class Connection final : public ConnectionBase {
   std::string local_addr_;
   beast::flat_buffer buffer_;
   std::optional<detail::BeastParser> parser_;
+  size_t header_fields_ = detail::kAllFields;  // fields before a chunked body's trailers
+  // A streamed request body: its parser, the handler's view, and the pump's state.
+  static constexpr size_t kPumpBufferBytes = 64 * 1024;
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> body_parser_;
+  std::shared_ptr<StreamedBody> body_;
+  std::string pump_buffer_;
+  uint64_t discarded_ = 0;
+  std::optional<Request> stream_head_;  // the request, when its body streams
+  bool body_done_ = false;
+  bool body_discard_ = false;
+  bool pump_reading_ = false;
+  bool pump_stopped_ = false;
+  bool awaiting_body_end_ = false;
+  bool drain_after_pump_ = false;
   bhttp::response<bhttp::string_body> res_;
   std::optional<bhttp::response_serializer<bhttp::string_body>> serializer_;
   Phase phase_ = Phase::kStarting;

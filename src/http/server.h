@@ -13,9 +13,10 @@
 // throws or returns an invalid status. Responses to HEAD carry the headers (content-length of
 // the body the handler returned) and no body.
 //
-// Future streaming: a response is produced and written in two steps on the connection strand
-// (build the header, drive a Beast serializer); a ResponseWriter can reuse the same path, writing
-// the header first and then chunks as the handler produces them.
+// Streaming: a handler may send its response in pieces (Request::response_writer) and, when
+// Options::stream_body allows it, read the request body while it arrives (Request::body_stream).
+// A chunked request body's trailer fields arrive in Request::trailers (or through the stream);
+// a response's trailers go out after a chunked body.
 #pragma once
 
 #include <chrono>
@@ -52,6 +53,11 @@ class Server {
     std::chrono::seconds idle_timeout{60};
     // When the port is in use, try the next ones (like `spin up --find-free-port`).
     bool find_free_port = false;
+    // Asked once the header is read, for a request whose body has not fully arrived yet: true
+    // starts the handler now, reading the body as it arrives through Request::body_stream (no
+    // max_body_bytes limit: the handler decides); false buffers the whole body first. Runs on an
+    // I/O thread: must be quick and must not block. Unset: always buffer.
+    std::function<bool(const Request&)> stream_body;
   };
 
   // Called on a handler-pool thread, concurrently for different requests. May block. Should not

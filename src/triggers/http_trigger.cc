@@ -51,6 +51,14 @@ http::Response HttpTrigger::handle(const http::Request& request) const {
   return dispatch(request, *match);
 }
 
+bool HttpTrigger::streams_request_body(const http::Request& request) const {
+  if (request.path.starts_with(http::kWellKnownPrefix)) return false;
+  auto match = router_.match(request.path);
+  if (!match) return false;
+  const auto& executor = executors_[match->trigger_index];
+  return executor && executor->streams_request_body();
+}
+
 http::Response HttpTrigger::handle_chained(std::string_view component_id,
                                            const http::Request& request) const {
   auto match = router_.chain(component_id, request.path);
@@ -75,7 +83,20 @@ http::Response HttpTrigger::dispatch(const http::Request& request,
   facts.client_addr = request.client_addr;
   std::vector<http::Header> spin_headers;
   http::append_spin_headers(*match, facts, spin_headers);
-  return executors_[match->trigger_index]->handle({request, *match, spin_headers, this});
+  executors::HttpExecutor& executor = *executors_[match->trigger_index];
+  if (request.body_stream && !executor.streams_request_body()) {
+    // Only if the server was told otherwise than streams_request_body() says: buffer it here.
+    http::Request whole = request;
+    whole.body_stream = nullptr;
+    std::string error;
+    if (!http::read_whole(*request.body_stream, whole.body, 64 * 1024 * 1024, error)) {
+      spdlog::warn("{} {}: {}", request.method, request.target, error);
+      return {413, {}, {}};
+    }
+    whole.trailers = request.body_stream->trailers();
+    return executor.handle({whole, *match, spin_headers, this});
+  }
+  return executor.handle({request, *match, spin_headers, this});
 }
 
 }  // namespace lepton::triggers

@@ -18,6 +18,9 @@ class HttpTrigger final : public executors::LocalApp {
 
   // Thread-safe; called concurrently by the server's handler pool.
   http::Response handle(const http::Request& request) const;
+  // Whether the request (its header only) goes to an executor that reads the body as it arrives
+  // (http::Server::Options::stream_body). Thread-safe and cheap: one route match.
+  bool streams_request_body(const http::Request& request) const;
 
   const http::Router& router() const { return router_; }
 

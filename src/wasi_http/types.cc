@@ -30,23 +30,105 @@ struct FieldsHandle {
   bool immutable = false;
 };
 
+// A request body still arriving from the client (http::RequestBody), shared by the input stream
+// the guest reads it through and the future-trailers waiting for its end. Wakes guests waiting on
+// either when more arrives.
+class BodyFeed {
+ public:
+  explicit BodyFeed(http::RequestBody* body) : body_(body) {
+    body_->on_ready([this] { wake_.wake_all(); });
+  }
+  ~BodyFeed() { body_->on_ready({}); }
+  BodyFeed(const BodyFeed&) = delete;
+  BodyFeed& operator=(const BodyFeed&) = delete;
+
+  http::RequestBody& body() { return *body_; }
+  wasi2::WakeList& wake() { return wake_; }
+  // What read() would answer, without taking anything.
+  http::RequestBody::State peek() {
+    std::string none;
+    return body_->read(none, 0);
+  }
+  // Drops what has arrived: the guest finished the body without reading all of it, and the
+  // trailers come after it. Never blocks.
+  http::RequestBody::State skip() {
+    std::string sink;
+    while (true) {
+      sink.clear();
+      auto state = body_->read(sink, wasi2::kMaxTransfer);
+      if (state != http::RequestBody::State::kData || sink.empty()) return state;
+    }
+  }
+
+ private:
+  http::RequestBody* body_;
+  wasi2::WakeList wake_;
+};
+
+// Ready when the feed has something new for its reader (`trailers`: when the body has ended).
+class FeedPollable final : public wasi2::Pollable {
+ public:
+  FeedPollable(std::shared_ptr<BodyFeed> feed, bool trailers)
+      : feed_(std::move(feed)), trailers_(trailers) {}
+  bool ready() override {
+    auto state = trailers_ ? feed_->skip() : feed_->peek();
+    return state != http::RequestBody::State::kPending;
+  }
+  wasi2::WakeList* wake_list() override { return &feed_->wake(); }
+
+ private:
+  std::shared_ptr<BodyFeed> feed_;
+  bool trailers_;
+};
+
+class FeedInputStream final : public wasi2::InputStream {
+ public:
+  explicit FeedInputStream(std::shared_ptr<BodyFeed> feed) : feed_(std::move(feed)) {}
+  wasi2::StreamResult<std::string> read(uint64_t len) override {
+    std::string out;
+    switch (feed_->body().read(out, std::min(len, wasi2::kMaxTransfer))) {
+      case http::RequestBody::State::kData:
+      case http::RequestBody::State::kPending:
+        return out;
+      case http::RequestBody::State::kEnd:
+        return wasi2::StreamError::end();
+      case http::RequestBody::State::kError:
+        break;
+    }
+    return wasi2::StreamError::failed(feed_->body().error());
+  }
+  std::unique_ptr<wasi2::Pollable> subscribe() override {
+    return std::make_unique<FeedPollable>(feed_, false);
+  }
+
+ private:
+  std::shared_ptr<BodyFeed> feed_;
+};
+
+// An incoming body: buffered (`data`, and `trailers` known up front) or arriving (`feed`).
+struct BodySource {
+  std::string data;
+  std::shared_ptr<BodyFeed> feed;
+  std::shared_ptr<FieldsData> trailers;
+};
+
 struct IncomingRequest {
   std::string method;
   std::string path_with_query;
   std::string scheme;
   std::string authority;
   std::shared_ptr<FieldsData> headers;
-  std::string body;
+  BodySource body;
   bool consumed = false;
 };
 
 struct IncomingBody {
-  std::string data;
+  BodySource source;
   bool stream_taken = false;
 };
 
 struct FutureTrailers {
-  std::shared_ptr<FieldsData> trailers;  // none for requests lepton receives (buffered bodies)
+  BodySource source;  // its data is gone: only the trailers (or the feed that brings them)
   bool taken = false;
 };
 
@@ -541,8 +623,12 @@ void register_incoming(HostInterface& iface, const Types& t) {
            LEPTON_TRY(IncomingBody * b,
                       get(state(c.instance).incoming_bodies, c.args[0].rep(), "incoming-body"));
            return give_once(c, b->stream_taken, [&] {
-             return wasi2::add_input_stream(
-                 c.instance, std::make_unique<wasi2::MemoryInputStream>(std::move(b->data)));
+             std::unique_ptr<wasi2::InputStream> stream;
+             if (b->source.feed)
+               stream = std::make_unique<FeedInputStream>(b->source.feed);
+             else
+               stream = std::make_unique<wasi2::MemoryInputStream>(std::move(b->source.data));
+             return wasi2::add_input_stream(c.instance, std::move(stream));
            });
          });
   define(
@@ -551,8 +637,9 @@ void register_incoming(HostInterface& iface, const Types& t) {
       [](HostCall& c) -> Status {
         LEPTON_TRY(IncomingBody b,
                    take(state(c.instance).incoming_bodies, c.args[0].rep(), "incoming-body"));
-        (void)b;
-        c.results.push_back(Val::own(state(c.instance).future_trailers.insert(FutureTrailers{})));
+        b.source.data.clear();
+        c.results.push_back(Val::own(
+            state(c.instance).future_trailers.insert(FutureTrailers{std::move(b.source), false})));
         return {};
       });
   auto ft_self = ty::borrow(t.future_trailers);
@@ -560,9 +647,12 @@ void register_incoming(HostInterface& iface, const Types& t) {
          ty::func({{"self", ft_self}}, {ty::own(t.pollable)}), [](HostCall& c) -> Status {
            LEPTON_TRY(FutureTrailers * f,
                       get(state(c.instance).future_trailers, c.args[0].rep(), "future-trailers"));
-           (void)f;
-           c.results.push_back(
-               Val::own(wasi2::add_pollable(c.instance, std::make_unique<wasi2::ReadyPollable>())));
+           std::unique_ptr<wasi2::Pollable> p;
+           if (f->source.feed)
+             p = std::make_unique<FeedPollable>(f->source.feed, true);
+           else
+             p = std::make_unique<wasi2::ReadyPollable>();
+           c.results.push_back(Val::own(wasi2::add_pollable(c.instance, std::move(p))));
            return {};
          });
   define(iface, "[method]future-trailers.get",
@@ -576,10 +666,27 @@ void register_incoming(HostInterface& iface, const Types& t) {
              c.results.push_back(Val::some(Val::err()));
              return {};
            }
+           std::shared_ptr<FieldsData> fields = f->source.trailers;
+           if (const auto& feed = f->source.feed) {
+             switch (feed->skip()) {
+               case http::RequestBody::State::kData:
+               case http::RequestBody::State::kPending:
+                 c.results.push_back(Val::none());  // the body has not ended yet
+                 return {};
+               case http::RequestBody::State::kError:
+                 f->taken = true;
+                 c.results.push_back(
+                     Val::some(Val::ok(Val::err(internal_error(feed->body().error())))));
+                 return {};
+               case http::RequestBody::State::kEnd:
+                 if (auto t = feed->body().trailers(); !t.empty())
+                   fields = std::make_shared<FieldsData>(FieldsData{std::move(t)});
+                 break;
+             }
+           }
            f->taken = true;
-           Val trailers = f->trailers
-                              ? Val::some(Val::own(add_fields(c.instance, f->trailers, true)))
-                              : Val::none();
+           Val trailers =
+               fields ? Val::some(Val::own(add_fields(c.instance, fields, true))) : Val::none();
            c.results.push_back(Val::some(Val::ok(Val::ok(std::move(trailers)))));
            return {};
          });
@@ -865,16 +972,17 @@ void register_outgoing_request(HostInterface& iface, const Types& t) {
            c.results.push_back(Val::own(add_fields(c.instance, r->headers, true)));
            return {};
          });
-  define(
-      iface, "[method]incoming-response.consume",
-      ty::func({{"self", resp_self}}, {ty::result(ty::own(t.incoming_body), nullptr)}),
-      [](HostCall& c) -> Status {
-        LEPTON_TRY(IncomingResponse * r,
-                   get(state(c.instance).incoming_responses, c.args[0].rep(), "incoming-response"));
-        return give_once(c, r->consumed, [&] {
-          return state(c.instance).incoming_bodies.insert(IncomingBody{std::move(r->body), false});
-        });
-      });
+  define(iface, "[method]incoming-response.consume",
+         ty::func({{"self", resp_self}}, {ty::result(ty::own(t.incoming_body), nullptr)}),
+         [](HostCall& c) -> Status {
+           LEPTON_TRY(IncomingResponse * r, get(state(c.instance).incoming_responses,
+                                                c.args[0].rep(), "incoming-response"));
+           return give_once(c, r->consumed, [&] {
+             return state(c.instance)
+                 .incoming_bodies.insert(
+                     IncomingBody{BodySource{std::move(r->body), nullptr, nullptr}, false});
+           });
+         });
 
   auto fut_self = ty::borrow(t.future_incoming_response);
   define(iface, "[method]future-incoming-response.subscribe",
@@ -1032,7 +1140,12 @@ uint32_t new_incoming_request(InstanceState& instance, const http::Request& requ
   r.headers->entries.insert(r.headers->entries.end(), request.headers.begin(),
                             request.headers.end());
   r.headers->entries.insert(r.headers->entries.end(), extra_headers.begin(), extra_headers.end());
-  r.body = request.body;
+  if (request.body_stream)
+    r.body.feed = std::make_shared<BodyFeed>(request.body_stream);
+  else
+    r.body.data = request.body;
+  if (!request.trailers.empty())
+    r.body.trailers = std::make_shared<FieldsData>(FieldsData{request.trailers});
   return state(instance).incoming_requests.insert(std::move(r));
 }
 

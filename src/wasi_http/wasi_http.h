@@ -3,9 +3,9 @@
 //
 // The executor builds a request's incoming-request and response-outparam with
 // new_incoming_request() / new_response_outparam(), calls the guest's incoming-handler.handle,
-// and reads what the guest set with response(). Bodies: the incoming body is read from the
-// buffered request; the outgoing body is collected as the guest writes it (the server sends
-// whole responses for now). Outgoing requests go through http::send when `allowed_outbound_hosts`
+// and reads what the guest set with response(). Bodies: the incoming body is read as it arrives
+// (or from the buffered request); the response body is collected as the guest writes it and
+// streams to the client once it outgrows HttpConfig::stream_threshold. Outgoing requests go through http::send when `allowed_outbound_hosts`
 // permits them; a denied request is HTTP-request-denied, as in Spin.
 #pragma once
 
@@ -60,8 +60,10 @@ struct HttpConfig {
   std::function<http::Response(std::string_view component, const http::Request&)> chain;
 };
 
-// The rep of a new incoming-request for `request` (its body is read from request.body), whose
-// headers are request.headers followed by `extra_headers` (the executor's spin-* headers).
+// The rep of a new incoming-request for `request`, whose headers are request.headers followed by
+// `extra_headers` (the executor's spin-* headers). Its body is request.body, or what arrives
+// through request.body_stream while the guest reads it; its trailers are request.trailers or the
+// stream's.
 uint32_t new_incoming_request(component::InstanceState& instance, const http::Request& request,
                               std::span<const http::Header> extra_headers = {});
 // The rep of a new response-outparam.

@@ -23,8 +23,11 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -808,6 +811,191 @@ TEST(ServerListen, HostnameAndIpv6) {
 TEST(ServerListen, NoHandler) {
   auto server = Server::start(Server::Options{}, nullptr);
   EXPECT_FALSE(server.ok());
+}
+
+// ---- request bodies read while they arrive (Options::stream_body) and trailers ----
+
+// Reads a streamed body piece by piece; `first` is fulfilled with the first piece.
+std::string read_streamed(RequestBody& body, std::promise<std::string>* first = nullptr) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ready = false;
+  body.on_ready([&] {
+    std::lock_guard lock(mu);
+    ready = true;
+    cv.notify_one();
+  });
+  std::string all;
+  while (true) {
+    std::string piece;
+    auto state = body.read(piece, 1 << 16);
+    if (state == RequestBody::State::kData) {
+      if (first && all.empty()) first->set_value(piece);
+      all += piece;
+      continue;
+    }
+    if (state == RequestBody::State::kEnd) break;
+    if (state == RequestBody::State::kError) {
+      all += "<error: " + body.error() + ">";
+      break;
+    }
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, 100ms, [&] { return ready; });
+    ready = false;
+  }
+  body.on_ready({});
+  return all;
+}
+
+Server::Options streaming_options() {
+  Server::Options options;
+  options.stream_body = [](const Request& head) { return head.path != "/buffered"; };
+  return options;
+}
+
+// The handler starts before the body is complete: the client sends the rest only after the
+// handler has seen the first part (a buffering server would never answer).
+TEST(ServerStreamingBody, HandlerReadsTheBodyWhileItArrives) {
+  std::promise<std::string> first;
+  auto first_seen = first.get_future();
+  auto server = start_server(
+      [&](Request& r) {
+        Response response;
+        EXPECT_NE(r.body_stream, nullptr);
+        if (r.body_stream) response.body = read_streamed(*r.body_stream, &first);
+        return response;
+      },
+      streaming_options());
+  ASSERT_TRUE(server);
+  Client client(server->bound_address());
+  ASSERT_FALSE(client.send("POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello "));
+  ASSERT_EQ(first_seen.wait_for(5s), std::future_status::ready)
+      << "the handler did not start before the body was complete";
+  EXPECT_EQ(first_seen.get(), "hello ");
+  ASSERT_FALSE(client.send("world"));
+  auto response = client.read();
+  ASSERT_TRUE(response) << client.error().message();
+  EXPECT_EQ(response->body(), "hello world");
+}
+
+TEST(ServerStreamingBody, ChunkedBodyAndItsTrailers) {
+  auto server = start_server(
+      [](Request& r) {
+        Response response;
+        if (!r.body_stream) return Response{500, {}, "not streamed"};
+        response.body = read_streamed(*r.body_stream);
+        for (const Header& t : r.body_stream->trailers())
+          response.headers.push_back({"x-trailer-" + t.name, t.value});
+        // Trailers are not headers.
+        response.headers.push_back({"x-header-checksum", r.header("x-checksum") ? "yes" : "no"});
+        return response;
+      },
+      streaming_options());
+  ASSERT_TRUE(server);
+  Client client(server->bound_address());
+  ASSERT_FALSE(client.send(
+      "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
+  std::this_thread::sleep_for(50ms);
+  auto response = client.request("6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n");
+  ASSERT_TRUE(response) << client.error().message();
+  EXPECT_EQ(response->body(), "hello world");
+  EXPECT_EQ(field(*response, "x-trailer-x-checksum"), "abc");
+  EXPECT_EQ(field(*response, "x-header-checksum"), "no");
+}
+
+TEST(ServerStreamingBody, BufferedChunkedBodyKeepsTrailersApart) {
+  auto server = start_server(
+      [](Request& r) {
+        Response response;
+        response.body = r.body;
+        for (const Header& t : r.trailers)
+          response.headers.push_back({"x-trailer-" + t.name, t.value});
+        response.headers.push_back({"x-header-checksum", r.header("x-checksum") ? "yes" : "no"});
+        return response;
+      },
+      streaming_options());
+  ASSERT_TRUE(server);
+  Client client(server->bound_address());
+  ASSERT_FALSE(client.send(
+      "POST /buffered HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
+  std::this_thread::sleep_for(50ms);
+  auto response = client.request("0\r\nX-Checksum: abc\r\n\r\n");
+  ASSERT_TRUE(response) << client.error().message();
+  EXPECT_EQ(response->body(), "hello");
+  EXPECT_EQ(field(*response, "x-trailer-x-checksum"), "abc");
+  EXPECT_EQ(field(*response, "x-header-checksum"), "no");
+}
+
+// A handler that ignores the body: the rest is read and dropped, and the connection carries the
+// next request.
+TEST(ServerStreamingBody, UnreadBodyIsDrainedForTheNextRequest) {
+  std::atomic<int> calls{0};
+  auto server = start_server(
+      [&](Request& r) {
+        ++calls;
+        return Response{200, {}, r.path};
+      },
+      streaming_options());
+  ASSERT_TRUE(server);
+  Client client(server->bound_address());
+  std::string body(3 << 20, 'z');
+  ASSERT_FALSE(client.send("POST /first HTTP/1.1\r\nHost: h\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 1000)));
+  auto first = client.read();
+  ASSERT_TRUE(first) << client.error().message();
+  EXPECT_EQ(first->body(), "/first");
+  ASSERT_FALSE(client.send(body.substr(1000)));
+  auto second = client.request("GET /second HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_TRUE(second) << client.error().message();
+  EXPECT_EQ(second->body(), "/second");
+  EXPECT_EQ(calls.load(), 2);
+}
+
+// The client goes away mid-body: the handler's read fails instead of waiting forever.
+TEST(ServerStreamingBody, ClientGoneFailsTheRead) {
+  std::promise<std::string> result;
+  auto done = result.get_future();
+  auto server = start_server(
+      [&](Request& r) {
+        result.set_value(r.body_stream ? read_streamed(*r.body_stream) : "not streamed");
+        return Response{};
+      },
+      streaming_options());
+  ASSERT_TRUE(server);
+  {
+    Client client(server->bound_address());
+    ASSERT_FALSE(client.send("POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc"));
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(done.wait_for(10s), std::future_status::ready);
+  EXPECT_THAT(done.get(), StartsWith("abc<error: "));
+}
+
+TEST(ServerTrailers, ResponseTrailersFollowAChunkedBody) {
+  auto server = start_server([](Request&) {
+    Response response{200, {{"content-type", "text/plain"}}, "body text"};
+    response.trailers = {{"x-checksum", "42"}, {"content-length", "1"}, {"bad name", "x"}};
+    return response;
+  });
+  ASSERT_TRUE(server);
+  Client client(server->bound_address());
+  auto response = client.request("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_TRUE(response) << client.error().message();
+  EXPECT_EQ(response->body(), "body text");
+  EXPECT_TRUE(response->chunked());
+  EXPECT_EQ(field(*response, "x-checksum"), "42");  // Beast appends trailers to the fields
+  EXPECT_EQ(field(*response, "content-length"), "<absent>");
+  // The connection stays usable.
+  auto again = client.request("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_TRUE(again) << client.error().message();
+  EXPECT_EQ(again->body(), "body text");
+  // HTTP/1.0 has no trailers: a plain body.
+  Client old(server->bound_address());
+  auto plain = old.request("GET / HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(plain) << old.error().message();
+  EXPECT_EQ(plain->body(), "body text");
+  EXPECT_FALSE(plain->chunked());
+  EXPECT_EQ(field(*plain, "x-checksum"), "<absent>");
 }
 
 }  // namespace
