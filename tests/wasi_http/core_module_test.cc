@@ -210,5 +210,38 @@ TEST_F(CoreModule, StdioAndEnvironmentReachTheCoreModule) {
   EXPECT_EQ(b.out, a.out);
 }
 
+// A guest-defined resource of an exported interface: [resource-new]/[resource-rep]/
+// [resource-drop] of the core module and its [dtor], used from the guest and from the host.
+TEST_F(CoreModule, GuestResourcesWork) {
+  if (!std::filesystem::exists(guest("resources.core.wasm"))) GTEST_SKIP() << "not built";
+  auto t = load("resources.core.wasm");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  engine::Store store(*engine_, {});
+  auto inst = component::ComponentInstance::instantiate(*t, store);
+  ASSERT_TRUE(inst.ok()) << inst.error().message;
+  auto call = [&](std::string_view name, std::vector<component::Val> args) {
+    const auto* f = (*t)->find_export("lepton:guests/counters", name);
+    EXPECT_NE(f, nullptr) << name;
+    if (f == nullptr) return std::vector<component::Val>{};
+    auto r = (*inst)->call(*f, args);
+    EXPECT_TRUE(r.ok()) << name << ": " << r.error().message;
+    return r.ok() ? *r : std::vector<component::Val>{};
+  };
+  auto churn = call("churn", {component::Val::u32(5)});
+  ASSERT_EQ(churn.size(), 1u);
+  EXPECT_EQ(churn[0].as_uint(), 0u + 1 + 2 + 3 + 4);
+  auto c = call("[constructor]counter", {component::Val::u64(40)});
+  ASSERT_EQ(c.size(), 1u);
+  auto added =
+      call("[method]counter.add", {component::Val::borrow(c[0].as_uint()), component::Val::u64(2)});
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(added[0].as_uint(), 42u);
+  EXPECT_EQ(call("live", {})[0].as_uint(), 1u);
+  auto v = call("[static]counter.into-value", {component::Val::own(c[0].as_uint())});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].as_uint(), 42u);
+  EXPECT_EQ(call("live", {})[0].as_uint(), 0u);  // the guest's drop ran its destructor
+}
+
 }  // namespace
 }  // namespace lepton
