@@ -48,6 +48,7 @@ struct CoreModuleInfo {
   std::vector<CoreSubType> types;  // the type section, rec groups flattened
   std::vector<CoreImport> imports;
   std::vector<CoreExport> exports;
+  std::vector<CustomSection> customs;  // offsets within module_bytes (base_offset not added)
 };
 
 // Parses the type, import and export sections of a core module (other sections are skipped by
@@ -58,6 +59,14 @@ Result<CoreModuleInfo> parse_core_module(std::span<const uint8_t> module_bytes,
 // parse_component().
 Result<CoreModuleInfo> parse_core_module(std::span<const uint8_t> component_bytes,
                                          const CoreModule& module);
+
+// True when `bytes` is a core module carrying a `component-type` custom section (the world that
+// wit-bindgen embeds and `wasm-tools component new` reads): lepton adapts such a module to a
+// component at load (linker.h) instead of running it as a Spin 1 / WAGI module.
+bool has_component_type(std::span<const uint8_t> bytes);
+inline bool is_component_type_section(std::string_view name) {
+  return name == "component-type" || name.starts_with("component-type:");
+}
 
 // ---- extern names ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 // Core wasm pieces: value/ref types, rec groups, extern types, and a core module's type, import
 // and export sections (everything else in a module is skipped by size).
+#include <algorithm>
 #include <cstring>
 
 #include "component/binary.h"
@@ -242,7 +243,16 @@ Result<CoreModuleInfo> parse_core_module(std::span<const uint8_t> module_bytes,
     size_t sec_end = r.pos() + size;
     size_t old_end = r.limit(sec_end);
     const char* what = id == 1 ? "core type" : id == 2 ? "core import" : "core export";
-    if (id == 1 || id == 2 || id == 7) {
+    if (id == 0) {
+      CustomSection cs;
+      cs.offset = sec_at;
+      r.set_where("custom section");
+      cs.name = r.name();
+      r.set_where("");
+      cs.data_offset = r.pos();
+      cs.data_size = sec_end - r.pos();
+      if (r.ok()) info.customs.push_back(std::move(cs));
+    } else if (id == 1 || id == 2 || id == 7) {
       uint32_t n = r.count(what);
       for (uint32_t i = 0; i < n && r.ok(); ++i) {
         r.set_where(fmt::format("{} section, entry {}", what, i));
@@ -278,6 +288,14 @@ Result<CoreModuleInfo> parse_core_module(std::span<const uint8_t> module_bytes,
   }
   if (!r.ok()) return Error{"core module: " + r.message()};
   return info;
+}
+
+bool has_component_type(std::span<const uint8_t> bytes) {
+  if (is_component(bytes)) return false;
+  auto info = parse_core_module(bytes);
+  if (!info) return false;
+  return std::any_of(info->customs.begin(), info->customs.end(),
+                     [](const CustomSection& c) { return is_component_type_section(c.name); });
 }
 
 Result<CoreModuleInfo> parse_core_module(std::span<const uint8_t> component_bytes,

@@ -69,4 +69,14 @@ const HostResourceDef* HostRegistry::find_resource(const Resource& type) const {
   return nullptr;
 }
 
+void HostRegistry::add_core_imports(CoreImportProvider provider) {
+  core_imports_.push_back(std::make_unique<CoreImportProvider>(std::move(provider)));
+}
+
+const CoreImportProvider* HostRegistry::find_core_imports(std::string_view module) const {
+  for (const auto& p : core_imports_)
+    if (p->module == module) return p.get();
+  return nullptr;
+}
+
 }  // namespace lepton::component

@@ -11,6 +11,8 @@
 // functions reach it through HostCall; nothing is global.
 #pragma once
 
+#include <wasmtime.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -171,6 +173,18 @@ class HostInterface {
   std::vector<HostFunctionDef> functions_;
 };
 
+// Core functions the host gives a core module directly, by import module name: a core module
+// adapted at load (linker.h) imports "wasi_snapshot_preview1" itself, with no adapter between.
+struct CoreImportProvider {
+  std::string module;                  // "wasi_snapshot_preview1"
+  std::vector<std::string> functions;  // every name `define` defines (checked at load)
+  // Defines the functions in a linker under `module` (once per component template).
+  std::function<Status(wasmtime_linker_t*)> define;
+  // Per instance, before any guest code: prepares the state the functions find in the store
+  // (built from the host interfaces' configuration in `instance`).
+  std::function<void(InstanceState& instance, wasmtime_context_t* store)> attach;
+};
+
 class HostRegistry {
  public:
   HostRegistry() = default;
@@ -187,8 +201,12 @@ class HostRegistry {
   // The interface and definition behind a host resource type (for resource.drop).
   const HostResourceDef* find_resource(const Resource& type) const;
 
+  void add_core_imports(CoreImportProvider provider);
+  const CoreImportProvider* find_core_imports(std::string_view module) const;
+
  private:
   std::map<std::string, std::unique_ptr<HostInterface>, std::less<>> interfaces_;
+  std::vector<std::unique_ptr<CoreImportProvider>> core_imports_;
 };
 
 // "wasi:io/streams@0.2.3" → "wasi:io/streams"; names without '@' are returned unchanged.

@@ -62,6 +62,7 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(
   const ComponentTemplate& t = *self->tmpl_;
   store.data().set<ComponentInstance>(self.get());
   if (configure) configure(self->state_);
+  for (const CoreImportProvider* p : t.core_imports()) p->attach(self->state_, self->context_);
   self->cores_.resize(t.plan().size());
   self->instantiated_.assign(t.plan().size(), false);
   self->slots_.assign(t.slots().size(), std::nullopt);
@@ -95,6 +96,14 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(
     }
     self->instantiated_[i] = true;
   }
+  if (t.initialize() >= 0) {
+    LEPTON_TRY(wasmtime_extern_t init, self->slot(t.initialize()));
+    if (init.kind != WASMTIME_EXTERN_FUNC) return fail("_initialize is not a function");
+    Status s = engine::call_raw(self->context_, init.of.func, {});
+    if (!s.ok())  // an interrupt keeps its marker first (engine::is_interrupt)
+      return engine::is_interrupt(s.error()) ? std::move(s).error()
+                                             : std::move(s).error().context("_initialize");
+  }
   return self;
 }
 
@@ -103,6 +112,17 @@ Result<wasmtime_extern_t> ComponentInstance::item(const CoreItem& item) {
     if (item.trampoline >= trampolines_.size())
       return fail("trampoline {} missing", item.trampoline);
     return trampolines_[item.trampoline];
+  }
+  if (item.kind == CoreItem::Kind::kHostCore) {
+    const auto& providers = tmpl_->core_imports();
+    if (item.instance >= providers.size())
+      return fail("core import provider {} missing", item.instance);
+    const std::string& module = providers[item.instance]->module;
+    wasmtime_extern_t ext;
+    if (!wasmtime_linker_get(tmpl_->trampoline_linker(), context_, module.data(), module.size(),
+                             item.name.data(), item.name.size(), &ext))
+      return fail("'{}' '{}' is not defined", module, item.name);
+    return ext;
   }
   if (item.instance >= instantiated_.size() || !instantiated_[item.instance])
     return fail("'{}' of core instance {} used before that instance exists", item.name,

@@ -147,6 +147,47 @@ std::string describe_signature(const FlatSignature& sig) {
   return fmt::format("(param {}) (result {})", list(sig.params), list(sig.results));
 }
 
+bool same_wasm_signature(const FlatSignature& sig, const wasm_functype_t* f) {
+  auto eq = [](const std::vector<CoreType>& a, const wasm_valtype_vec_t* b) {
+    if (a.size() != b->size) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      wasm_valkind_t k = wasm_valtype_kind(b->data[i]);
+      if ((a[i] == CoreType::kI32 && k != WASM_I32) || (a[i] == CoreType::kI64 && k != WASM_I64) ||
+          (a[i] == CoreType::kF32 && k != WASM_F32) || (a[i] == CoreType::kF64 && k != WASM_F64))
+        return false;
+    }
+    return true;
+  };
+  return eq(sig.params, wasm_functype_params(f)) && eq(sig.results, wasm_functype_results(f));
+}
+
+std::optional<FlatSignature> flat_of(const binary::CoreFuncType& f) {
+  auto conv = [](const std::vector<binary::CoreValType>& in, std::vector<CoreType>& out) {
+    for (const auto& t : in) {
+      switch (t.kind) {
+        case binary::CoreValKind::kI32:
+          out.push_back(CoreType::kI32);
+          break;
+        case binary::CoreValKind::kI64:
+          out.push_back(CoreType::kI64);
+          break;
+        case binary::CoreValKind::kF32:
+          out.push_back(CoreType::kF32);
+          break;
+        case binary::CoreValKind::kF64:
+          out.push_back(CoreType::kF64);
+          break;
+        default:
+          return false;
+      }
+    }
+    return true;
+  };
+  FlatSignature sig;
+  if (!conv(f.params, sig.params) || !conv(f.results, sig.results)) return std::nullopt;
+  return sig;
+}
+
 std::string describe_core_func(const binary::CoreFuncType& f) {
   auto list = [](const std::vector<binary::CoreValType>& v) {
     std::string s;
@@ -184,6 +225,8 @@ class Loader {
   Loader(engine::Engine& engine, const HostRegistry& host, std::span<const uint8_t> bytes,
          ComponentTemplate& out, const LinkOptions& options)
       : engine_(engine), host_(host), bytes_(bytes), out_(out), options_(options) {}
+
+  Status run_core();
 
   Status run(const binary::Component& root) {
     Scope& scope = new_scope(&root, nullptr);
@@ -783,17 +826,41 @@ class Loader {
 
   Result<TypeValue> instance_type_export(const InstanceValue& inst, std::string_view name) {
     if (inst.type_env) {
-      const binary::TypeDef& def = *inst.type_env->def;
-      const auto& space = def.spaces[static_cast<size_t>(Sort::kType)];
-      for (uint32_t i = 0; i < space.size(); ++i) {
-        const auto& decl = def.decls[space[i].item];
-        if (decl.kind == binary::DeclKind::kExport && decl.name.name == name)
-          return resolve_type(TypeEnv{nullptr, inst.type_env.get()}, i);
-      }
-      return fail("'{}' exports no type '{}'", inst.host_name, name);
+      auto t = type_export(*inst.type_env, name);
+      if (!t) return fail("'{}' exports no type '{}'", inst.host_name, name);
+      return t;
     }
     LEPTON_TRY(ItemRef ref, instance_export(inst, name, Sort::kType));
     return resolve_type(TypeEnv{ref.scope, nullptr}, ref.index);
+  }
+
+  // The type an instance type exports as `name`.
+  Result<TypeValue> type_export(InstTypeEnv& env, std::string_view name) {
+    const auto& space = env.def->spaces[static_cast<size_t>(Sort::kType)];
+    for (uint32_t i = 0; i < space.size(); ++i) {
+      const auto& decl = env.def->decls[space[i].item];
+      if (decl.kind == binary::DeclKind::kExport && decl.name.name == name)
+        return resolve_type(TypeEnv{nullptr, &env}, i);
+    }
+    return fail("the instance type exports no type '{}'", name);
+  }
+
+  // The type of an instance a component type (a world) imports or exports, one per declaration;
+  // an imported one's resources are the host's.
+  Result<InstTypeEnv*> instance_decl_env(InstTypeEnv& world, const binary::Decl& decl) {
+    if (auto it = decl_envs_.find(&decl); it != decl_envs_.end()) return it->second.get();
+    if ((decl.kind != binary::DeclKind::kImport && decl.kind != binary::DeclKind::kExport) ||
+        decl.extern_type.sort != Sort::kInstance)
+      return fail("declaration at byte 0x{:x} is not an imported or exported instance",
+                  decl.offset);
+    LEPTON_TRY(TypeValue t, resolve_type(TypeEnv{nullptr, &world}, decl.extern_type.index));
+    if (t.kind != TypeValue::Kind::kInstance)
+      return fail("'{}' is not an instance type", decl.name.name);
+    const HostInterface* host =
+        decl.kind == binary::DeclKind::kImport ? host_.find(decl.name.name) : nullptr;
+    auto env = std::make_shared<InstTypeEnv>(InstTypeEnv{t.def, t.env, host});
+    decl_envs_[&decl] = env;
+    return env.get();
   }
 
   Result<TypeValue> resolve_in_type(InstTypeEnv& env, uint32_t index) {
@@ -806,6 +873,17 @@ class Loader {
       case binary::DeclKind::kType:
         return from_def(here, *decl.type);
       case binary::DeclKind::kAlias: {
+        if (decl.alias.kind == binary::AliasKind::kInstanceExport &&
+            env.def->kind == binary::TypeKind::kComponent) {
+          // A world's `(alias export <import> "name" (type))`: a type of an instance it imports.
+          const auto& insts = env.def->spaces[static_cast<size_t>(Sort::kInstance)];
+          if (decl.alias.instance >= insts.size())
+            return fail("instance index {} out of range at byte 0x{:x}", decl.alias.instance,
+                        decl.offset);
+          LEPTON_TRY(InstTypeEnv * inst,
+                     instance_decl_env(env, env.def->decls[insts[decl.alias.instance].item]));
+          return type_export(*inst, decl.alias.name);
+        }
         if (decl.alias.kind != binary::AliasKind::kOuter)
           return fail("unsupported alias in a type declaration at byte 0x{:x}", decl.offset);
         TypeEnv target = here;
@@ -1012,6 +1090,217 @@ class Loader {
     return {};
   }
 
+  // ---- adapted core modules (a component-type section) --------------------------------------
+
+  // Reads each component-type section's world (the component type that the payload's root
+  // type exports) and its string encoding (the payload's wit-component-encoding section).
+  Status read_worlds(const binary::CoreModuleInfo& info) {
+    for (const auto& cs : info.customs) {
+      if (!binary::is_component_type_section(cs.name)) continue;
+      std::string where =
+          fmt::format("custom section '{}' at byte 0x{:x} (payload offsets count from byte 0x{:x})",
+                      cs.name, cs.offset, cs.data_offset);
+      auto payload = bytes_.subspan(cs.data_offset, cs.data_size);
+      auto parsed = binary::parse_component(payload);
+      if (!parsed) return std::move(parsed).error().context(where);
+      payloads_.push_back(std::move(*parsed));
+      const binary::Component& c = payloads_.back();
+      for (const auto& custom : c.customs) {
+        if (custom.name != "wit-component-encoding" || custom.data_size < 2) continue;
+        switch (payload[custom.data_offset + 1]) {
+          case 0:
+            encoding_ = StringEncoding::kUtf8;
+            break;
+          case 1:
+            encoding_ = StringEncoding::kUtf16;
+            break;
+          case 2:
+            encoding_ = StringEncoding::kLatin1Utf16;
+            break;
+          default:
+            return fail("{}: unknown string encoding {} at byte 0x{:x}", where,
+                        payload[custom.data_offset + 1], custom.data_offset + 1);
+        }
+      }
+      Scope& scope = new_scope(&c, nullptr);
+      size_t before = worlds_.size();
+      for (const auto& ex : c.exports) {
+        if (ex.item.sort != Sort::kType) continue;
+        const binary::IndexEntry* e = c.lookup(Sort::kType, ex.item.index);
+        if (e == nullptr || e->origin != Origin::kType) continue;
+        const binary::TypeDef& def = c.types[e->item];
+        if (def.kind != binary::TypeKind::kComponent) continue;
+        auto outer = std::make_shared<InstTypeEnv>(InstTypeEnv{&def, TypeEnv{&scope, nullptr}});
+        type_envs_.push_back(outer);
+        // wit-component wraps the world: (component (type (component <world>)) (export "ns:p/w"
+        // (component (type 0)))).
+        const binary::TypeDef* world = &def;
+        TypeEnv parent{&scope, nullptr};
+        for (const auto& decl : def.decls) {
+          if (decl.kind != binary::DeclKind::kExport || decl.extern_type.sort != Sort::kComponent)
+            continue;
+          const auto& types = def.spaces[static_cast<size_t>(Sort::kType)];
+          if (decl.extern_type.index >= types.size()) continue;
+          const binary::Decl& wd = def.decls[types[decl.extern_type.index].item];
+          if (wd.kind == binary::DeclKind::kType && wd.type &&
+              wd.type->kind == binary::TypeKind::kComponent) {
+            world = wd.type.get();
+            parent = TypeEnv{nullptr, outer.get()};
+          }
+        }
+        auto env = std::make_shared<InstTypeEnv>(InstTypeEnv{world, parent});
+        type_envs_.push_back(env);
+        worlds_.push_back(env.get());
+      }
+      if (worlds_.size() == before) return fail("{}: it defines no world", where);
+    }
+    return {};
+  }
+
+  // The world's exports: lifted functions and the guest's resources (their destructors).
+  Status adapt_exports(const std::map<std::string, const wasm_functype_t*, std::less<>>& funcs) {
+    auto check = [&](std::string_view name, const FlatSignature& sig) -> Status {
+      auto it = funcs.find(name);
+      if (it == funcs.end()) return fail("the core module does not export function '{}'", name);
+      if (!same_wasm_signature(sig, it->second))
+        return fail("core export '{}' is not {}", name, describe_signature(sig));
+      return {};
+    };
+    auto lift = [&](std::string interface, std::string name, std::string core,
+                    const FunctionType& type) -> Status {
+      LiftedFunction f;
+      f.signature = flatten_functype(type, Direction::kLift);
+      LEPTON_CHECK(check(core, f.signature));
+      f.interface = std::move(interface);
+      f.name = std::move(name);
+      f.core_func = slot_of(core_export_item(core, binary::CoreExternKind::kFunc));
+      f.type = type;
+      f.options = export_options_;
+      std::string post = "cabi_post_" + core;
+      if (funcs.contains(post)) {
+        FlatSignature post_sig{f.signature.results, {}};
+        LEPTON_CHECK(check(post, post_sig));
+        f.options.post_return = slot_of(core_export_item(post, binary::CoreExternKind::kFunc));
+      }
+      out_.exports_.push_back(std::move(f));
+      return {};
+    };
+    // First the resources the guest defines (its exported interfaces' resources), so every
+    // type that mentions one resolves to that definition.
+    for (InstTypeEnv* world : worlds_) {
+      for (const auto& decl : world->def->decls) {
+        if (decl.kind != binary::DeclKind::kExport || decl.extern_type.sort != Sort::kInstance)
+          continue;
+        const std::string& iface = decl.name.name;
+        LEPTON_TRY(InstTypeEnv * env, instance_decl_env(*world, decl));
+        for (const auto& d : env->def->decls) {
+          if (d.kind != binary::DeclKind::kExport || d.extern_type.sort != Sort::kType ||
+              !d.extern_type.sub_resource)
+            continue;
+          std::string full = fmt::format("{}#{}", iface, d.name.name);
+          ResourcePtr r = Resource::component_defined(d.name.name);
+          abstract_resources_[&d] = r;
+          GuestResource g{r, -1};
+          std::string dtor = fmt::format("{}#[dtor]{}", iface, d.name.name);
+          if (funcs.contains(dtor)) {
+            LEPTON_CHECK(check(dtor, FlatSignature{{CoreType::kI32}, {}}));
+            g.dtor = slot_of(core_export_item(dtor, binary::CoreExternKind::kFunc));
+          }
+          out_.guest_resources_.push_back(g);
+          exported_resources_[full] = r;
+        }
+      }
+    }
+    for (InstTypeEnv* world : worlds_) {
+      for (const auto& decl : world->def->decls) {
+        if (decl.kind != binary::DeclKind::kExport) continue;
+        if (decl.extern_type.sort == Sort::kFunc) {
+          LEPTON_TRY(TypeValue t, resolve_type(TypeEnv{nullptr, world}, decl.extern_type.index));
+          if (t.kind != TypeValue::Kind::kFunc)
+            return fail("'{}' is not a function", decl.name.name);
+          LEPTON_TRY(FunctionType type, function_type(t));
+          LEPTON_CHECK(lift("", decl.name.name, decl.name.name, type));
+          continue;
+        }
+        if (decl.extern_type.sort != Sort::kInstance) continue;
+        const std::string& iface = decl.name.name;
+        LEPTON_TRY(InstTypeEnv * env, instance_decl_env(*world, decl));
+        for (const auto& d : env->def->decls) {
+          if (d.kind != binary::DeclKind::kExport || d.extern_type.sort != Sort::kFunc) continue;
+          std::string full = fmt::format("{}#{}", iface, d.name.name);
+          LEPTON_TRY(TypeValue t, resolve_type(TypeEnv{nullptr, env}, d.extern_type.index));
+          if (t.kind != TypeValue::Kind::kFunc) return fail("'{}' is not a function", full);
+          auto type = function_type(t);
+          if (!type) return std::move(type).error().context(full);
+          LEPTON_CHECK(lift(iface, d.name.name, full, *type));
+        }
+      }
+    }
+    return {};
+  }
+
+  // A core import from an interface: a lowered host function or a resource built-in; nullopt
+  // when lepton does not provide it.
+  Result<std::optional<Trampoline>> adapt_import(const binary::CoreImport& import) {
+    Trampoline t;
+    std::string_view module = import.module, name = import.name;
+    bool exported = module.starts_with("[export]");
+    std::string_view iface = exported ? module.substr(8) : module;
+    t.name = fmt::format("{}#{}", iface, name);
+    for (auto [prefix, kind] : {std::pair{"[resource-drop]", Trampoline::Kind::kResourceDrop},
+                                std::pair{"[resource-new]", Trampoline::Kind::kResourceNew},
+                                std::pair{"[resource-rep]", Trampoline::Kind::kResourceRep}}) {
+      if (!name.starts_with(prefix)) continue;
+      std::string_view resource = name.substr(std::string_view(prefix).size());
+      t.kind = kind;
+      t.signature.params = {CoreType::kI32};
+      if (kind != Trampoline::Kind::kResourceDrop) t.signature.results = {CoreType::kI32};
+      if (exported) {
+        auto it = exported_resources_.find(fmt::format("{}#{}", iface, resource));
+        if (it == exported_resources_.end())
+          return fail("the world exports no resource '{}' in '{}'", resource, iface);
+        t.resource = it->second;
+        for (const auto& g : out_.guest_resources_)
+          if (g.type == t.resource) t.guest_dtor = g.dtor;
+        return std::optional<Trampoline>(std::move(t));
+      }
+      if (kind != Trampoline::Kind::kResourceDrop)
+        return fail("{} of an imported resource", prefix);
+      const HostInterface* h = host_.find(iface);
+      const HostResourceDef* r = h != nullptr ? h->find_resource(resource) : nullptr;
+      if (r == nullptr) return std::optional<Trampoline>{};
+      t.resource = r->type;
+      t.host_resource = r;
+      return std::optional<Trampoline>(std::move(t));
+    }
+    if (exported) return fail("unknown import of an exported interface");
+    const HostInterface* h = host_.find(iface);
+    const HostFunctionDef* f = h != nullptr ? h->find_function(name) : nullptr;
+    if (f == nullptr) return std::optional<Trampoline>{};
+    t.kind = Trampoline::Kind::kHost;
+    t.host = f;
+    t.options = import_options_;
+    t.signature = flatten_functype(f->type, Direction::kLower);
+    return std::optional<Trampoline>(std::move(t));
+  }
+
+  Status check_realloc(const wasm_functype_t* f) {
+    FlatSignature sig{{CoreType::kI32, CoreType::kI32, CoreType::kI32, CoreType::kI32},
+                      {CoreType::kI32}};
+    if (!same_wasm_signature(sig, f))
+      return fail("core export 'cabi_realloc' is not {}", describe_signature(sig));
+    return {};
+  }
+
+  CoreItem core_export_item(std::string_view name, binary::CoreExternKind sort) {
+    CoreItem item;
+    item.kind = CoreItem::Kind::kExport;
+    item.sort = sort;
+    item.instance = 0;
+    item.name = std::string(name);
+    return item;
+  }
+
   // ---- trampolines --------------------------------------------------------------------------
 
   Status define_trampolines();
@@ -1043,9 +1332,127 @@ class Loader {
   std::vector<std::shared_ptr<InstTypeEnv>> type_envs_;
   std::map<std::pair<TypeEnv, uint32_t>, TypeValue> type_memo_;
   std::map<const binary::Decl*, ResourcePtr> abstract_resources_;
+  std::map<const binary::Decl*, std::shared_ptr<InstTypeEnv>> decl_envs_;
+  // Adapted core modules: the parsed component-type payloads and their worlds.
+  std::deque<binary::Component> payloads_;
+  std::vector<InstTypeEnv*> worlds_;
+  StringEncoding encoding_ = StringEncoding::kUtf8;
+  CanonOptions import_options_;
+  CanonOptions export_options_;
+  std::map<std::string, ResourcePtr, std::less<>> exported_resources_;  // "iface#name"
   int depth_ = 0;
   int type_depth_ = 0;
 };
+
+Status Loader::run_core() {
+  LEPTON_TRY(binary::CoreModuleInfo info, binary::parse_core_module(bytes_));
+  LEPTON_CHECK(read_worlds(info));
+  for (InstTypeEnv* world : worlds_)
+    for (const auto& decl : world->def->decls)
+      if (decl.kind == binary::DeclKind::kImport) out_.imports_.push_back(decl.name.name);
+
+  LEPTON_TRY(auto loaded, engine::load_module(engine_, bytes_, out_.what_));
+  out_.modules_.push_back(std::move(loaded.module));
+  // The exported functions' types, to check what the world says against the code.
+  std::map<std::string, const wasm_functype_t*, std::less<>> funcs;
+  wasm_exporttype_vec_t exports;
+  wasmtime_module_exports(out_.modules_[0].get(), &exports);
+  struct Free {
+    wasm_exporttype_vec_t* v;
+    ~Free() { wasm_exporttype_vec_delete(v); }
+  } free_exports{&exports};
+  bool has_memory = false;
+  for (size_t i = 0; i < exports.size; ++i) {
+    const wasm_name_t* n = wasm_exporttype_name(exports.data[i]);
+    const wasm_externtype_t* type = wasm_exporttype_type(exports.data[i]);
+    std::string name(n->data, n->size);
+    if (const wasm_functype_t* f = wasm_externtype_as_functype_const(type))
+      funcs[name] = f;
+    else if (name == "memory" && wasm_externtype_kind(type) == WASM_EXTERN_MEMORY)
+      has_memory = true;
+  }
+
+  // The options `wasm-tools component new` gives every lift and lower of such a module.
+  CanonOptions options;
+  options.encoding = encoding_;
+  if (has_memory)
+    options.memory = slot_of(core_export_item("memory", binary::CoreExternKind::kMemory));
+  if (funcs.contains("cabi_realloc")) {
+    LEPTON_CHECK(check_realloc(funcs.at("cabi_realloc")));
+    options.realloc = slot_of(core_export_item("cabi_realloc", binary::CoreExternKind::kFunc));
+  }
+  import_options_ = export_options_ = options;
+  LEPTON_CHECK(adapt_exports(funcs));
+
+  CoreStep step;
+  step.module = 0;
+  step.what = "core module";
+  std::vector<std::string> missing;
+  for (const auto& import : info.imports) {
+    std::string what =
+        fmt::format("import '{}' '{}' (at byte 0x{:x})", import.module, import.name, import.offset);
+    if (import.type.kind != binary::CoreExternKind::kFunc)
+      return fail("{}: a {} import; only functions can be provided", what,
+                  binary::core_extern_kind_name(import.type.kind));
+    if (import.type.type_index >= info.types.size() ||
+        info.types[import.type.type_index].kind != binary::CoreCompKind::kFunc)
+      return fail("{}: type {} is not a function type", what, import.type.type_index);
+    const binary::CoreFuncType& ft = info.types[import.type.type_index].func;
+    CoreItem item;
+    item.sort = binary::CoreExternKind::kFunc;
+    if (const CoreImportProvider* p = host_.find_core_imports(import.module);
+        p != nullptr &&
+        std::find(p->functions.begin(), p->functions.end(), import.name) != p->functions.end()) {
+      auto used = std::find(out_.core_imports_.begin(), out_.core_imports_.end(), p);
+      if (used == out_.core_imports_.end()) used = out_.core_imports_.insert(used, p);
+      item.kind = CoreItem::Kind::kHostCore;
+      item.instance = static_cast<uint32_t>(used - out_.core_imports_.begin());
+      item.name = import.name;
+      step.imports.push_back(std::move(item));
+      continue;  // its type is checked when a request links it
+    }
+    auto t = adapt_import(import);
+    if (!t) return std::move(t).error().context(what);
+    if (!*t) {
+      // Not provided: linked to trap (LinkOptions) with the signature the module imports.
+      missing.push_back(fmt::format("{}#{}", import.module, import.name));
+      auto sig = flat_of(ft);
+      if (!sig) return fail("{}: unsupported core function type", what);
+      t->emplace();
+      (*t)->kind = Trampoline::Kind::kMissing;
+      (*t)->name = missing.back();
+      (*t)->signature = *sig;
+    } else if (!same_core_signature((*t)->signature, ft)) {
+      return fail("{} expects {} but '{}' lowers to {}", what, describe_core_func(ft), (*t)->name,
+                  describe_signature((*t)->signature));
+    }
+    item.kind = CoreItem::Kind::kTrampoline;
+    item.trampoline = static_cast<uint32_t>(out_.trampolines_.size());
+    out_.trampolines_.push_back(std::move(**t));
+    step.imports.push_back(std::move(item));
+  }
+  if (!missing.empty() && !options_.trap_missing_imports) {
+    std::string list;
+    for (const auto& m : missing) list += "\n  " + m;
+    return fail("imports that lepton does not provide:{}", list);
+  }
+  out_.missing_ = std::move(missing);
+  out_.plan_.push_back(std::move(step));
+
+  // wit-component runs a reactor's _initialize from a start function after instantiation.
+  if (auto it = funcs.find("_initialize"); it != funcs.end()) {
+    if (!same_wasm_signature(FlatSignature{}, it->second))
+      return fail("core export '_initialize' is not (param) (result)");
+    out_.initialize_ = slot_of(core_export_item("_initialize", binary::CoreExternKind::kFunc));
+  }
+  resolve_exports();
+  LEPTON_CHECK(define_trampolines());
+  for (const CoreImportProvider* p : out_.core_imports_) {
+    Status s = p->define(out_.linker_);
+    if (!s.ok()) return std::move(s).error().context(p->module);
+  }
+  return {};
+}
 
 // Implemented in instance.cc: the callback every trampoline runs.
 wasm_trap_t* run_trampoline(void* env, wasmtime_caller_t* caller, wasmtime_val_raw_t* values,
@@ -1083,6 +1490,18 @@ Result<std::shared_ptr<const ComponentTemplate>> ComponentTemplate::load(
   Loader loader(engine, host, bytes, *tmpl, options);
   Status s = loader.run(parsed);
   if (!s.ok()) return std::move(s).error().context(fmt::format("linking {}", what));
+  return std::shared_ptr<const ComponentTemplate>(std::move(tmpl));
+}
+
+Result<std::shared_ptr<const ComponentTemplate>> ComponentTemplate::load_core_module(
+    engine::Engine& engine, const HostRegistry& host, std::span<const uint8_t> bytes,
+    std::string_view what, const LinkOptions& options) {
+  auto tmpl = std::shared_ptr<ComponentTemplate>(new ComponentTemplate());
+  tmpl->what_ = std::string(what);
+  tmpl->host_ = &host;
+  Loader loader(engine, host, bytes, *tmpl, options);
+  Status s = loader.run_core();
+  if (!s.ok()) return std::move(s).error().context(fmt::format("adapting core module {}", what));
   return std::shared_ptr<const ComponentTemplate>(std::move(tmpl));
 }
 

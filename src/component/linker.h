@@ -5,6 +5,13 @@
 // arguments and export ascriptions are all resolved here, so a request only runs the plan
 // (instance.h). Every failure names what could not be linked and where.
 //
+// A core module carrying a `component-type` custom section (wit-bindgen's output before
+// `wasm-tools component new`) loads as the component that command would make, without an
+// adapter: its interface imports become lowered host functions and resource built-ins, its
+// `iface#func` exports lifted functions (memory "memory", realloc "cabi_realloc", post-return
+// "cabi_post_iface#func"), its wasi_snapshot_preview1 imports lepton's preview 1 (through the
+// registry's CoreImportProvider), and a reactor's `_initialize` runs once after instantiation.
+//
 // Limits of this version: one handle table per top-level component (nested components share
 // it); a function lifted by one nested component and lowered into another is not supported yet;
 // async, streams, futures and error-context are rejected at load.
@@ -32,9 +39,10 @@
 namespace lepton::component {
 
 // A core item (func, table, memory, global) as a request sees it: the export `name` of plan
-// entry `instance`, or host trampoline number `trampoline`.
+// entry `instance`, host trampoline number `trampoline`, or (kHostCore) function `name` of the
+// host's core import provider number `instance` (ComponentTemplate::core_imports()).
 struct CoreItem {
-  enum class Kind : uint8_t { kExport, kTrampoline };
+  enum class Kind : uint8_t { kExport, kTrampoline, kHostCore };
   Kind kind = Kind::kExport;
   binary::CoreExternKind sort = binary::CoreExternKind::kFunc;
   uint32_t instance = 0;
@@ -119,6 +127,11 @@ class ComponentTemplate {
   // find_export("wasi:http/incoming-handler", "handle") finds "...@0.2.3#handle".
   const LiftedFunction* find_export(std::string_view interface, std::string_view name) const;
   const std::vector<LiftedFunction>& exports() const { return exports_; }
+  // A core module with a `component-type` section (binary::has_component_type), adapted.
+  static Result<std::shared_ptr<const ComponentTemplate>> load_core_module(
+      engine::Engine& engine, const HostRegistry& host, std::span<const uint8_t> bytes,
+      std::string_view what, const LinkOptions& options = {});
+
   // Interfaces and root functions imported, as written ("wasi:http/types@0.2.3").
   const std::vector<std::string>& imports() const { return imports_; }
   // Imports linked to trap (LinkOptions::trap_missing_imports).
@@ -129,6 +142,11 @@ class ComponentTemplate {
   const std::vector<Trampoline>& trampolines() const { return trampolines_; }
   const std::vector<CoreItem>& slots() const { return slots_; }
   const std::vector<GuestResource>& guest_resources() const { return guest_resources_; }
+  // Host core imports the plan uses (kHostCore items): each attaches its state per instance.
+  const std::vector<const CoreImportProvider*>& core_imports() const { return core_imports_; }
+  // Slot of a core function to call once after the plan ran (an adapted reactor's
+  // `_initialize`); -1 when none.
+  int32_t initialize() const { return initialize_; }
   wasmtime_linker_t* trampoline_linker() const { return linker_; }
   // Where each CoreItem::export_ref is in its module (lepton_instance_module_export).
   const lepton_module_export_t* export_ref(int32_t i) const {
@@ -148,6 +166,8 @@ class ComponentTemplate {
   std::vector<Trampoline> trampolines_;
   std::vector<CoreItem> slots_;
   std::vector<GuestResource> guest_resources_;
+  std::vector<const CoreImportProvider*> core_imports_;
+  int32_t initialize_ = -1;
   std::vector<LiftedFunction> exports_;
   std::vector<std::string> imports_;
   std::vector<std::string> missing_;
@@ -155,7 +175,8 @@ class ComponentTemplate {
     void operator()(lepton_module_export_t* e) const { lepton_module_export_delete(e); }
   };
   std::vector<std::unique_ptr<lepton_module_export_t, ExportRefDeleter>> export_refs_;
-  wasmtime_linker_t* linker_ = nullptr;  // defines trampoline i as ("lepton", "<i>")
+  // Defines trampoline i as ("lepton", "<i>"), and the functions of core_imports_.
+  wasmtime_linker_t* linker_ = nullptr;
 };
 
 }  // namespace lepton::component

@@ -38,11 +38,15 @@ Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engin
 
   LEPTON_TRY(std::string wasm, engine::read_file(spec.source));
   auto bytes = std::span(reinterpret_cast<const uint8_t*>(wasm.data()), wasm.size());
+  component::LinkOptions link;
+  link.trap_missing_imports = options.trap_missing_imports;
   if (component::binary::is_component(bytes)) {
-    component::LinkOptions link;
-    link.trap_missing_imports = options.trap_missing_imports;
     LEPTON_TRY(host->component_,
                component::ComponentTemplate::load(engine, registry, bytes, what, link));
+  } else if (component::binary::has_component_type(bytes)) {
+    // wit-bindgen output not yet componentized: Spin converts it at load, so does lepton.
+    LEPTON_TRY(host->component_,
+               component::ComponentTemplate::load_core_module(engine, registry, bytes, what, link));
   } else {
     LEPTON_TRY(auto loaded, engine::load_module(engine, bytes, what));
     host->module_ = std::move(loaded.module);

@@ -166,4 +166,10 @@ Status define_preview1(wasmtime_linker_t* linker) {
   return {};
 }
 
+std::vector<std::string> preview1_function_names() {
+  std::vector<std::string> names;
+  for (const Definition& def : kDefinitions) names.emplace_back(def.name);
+  return names;
+}
+
 }  // namespace lepton::wasi

@@ -87,5 +87,7 @@ inline constexpr std::string_view kExitTrapMessage = "lepton: guest called proc_
 // Defines every wasi_snapshot_preview1 function in the linker (once per linker; a linker can be
 // shared by all requests of all components: the functions find their state in the store).
 Status define_preview1(wasmtime_linker_t* linker);
+// The names define_preview1 defines.
+std::vector<std::string> preview1_function_names();
 
 }  // namespace lepton::wasi

@@ -1,6 +1,7 @@
 // Internal helpers shared by the wasi2 interface registrations (not part of the public API).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -28,6 +29,9 @@ inline void define(HostInterface& iface, std::string name, component::FunctionTy
                    return fn(c);
                  });
 }
+
+// The exit code an adapted core module gave wasi_snapshot_preview1's proc_exit (preview1.cc).
+std::optional<int> preview1_exit_code(const InstanceState& instance);
 
 // A drop that removes `rep` from one of the request's object tables.
 template <typename State, typename Table>

@@ -270,7 +270,8 @@ void register_cli(component::HostRegistry& registry) {
 
 std::optional<int> exit_code(const InstanceState& instance) {
   const CliState* s = instance.find<CliState>();
-  return s != nullptr ? s->exit_code : std::nullopt;
+  if (s != nullptr && s->exit_code) return s->exit_code;
+  return detail::preview1_exit_code(instance);
 }
 
 void register_wasi(component::HostRegistry& registry) {
@@ -280,6 +281,7 @@ void register_wasi(component::HostRegistry& registry) {
   register_cli(registry);
   register_filesystem(registry);
   register_sockets(registry);
+  register_preview1(registry);
 }
 
 }  // namespace lepton::wasi2

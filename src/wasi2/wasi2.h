@@ -42,11 +42,17 @@ struct Config {
   const app::AllowedHosts* allowed_hosts = nullptr;
 };
 
-// Registers every interface above (wasi:io first, then clocks, random, cli, filesystem, sockets).
+// Registers every interface above (wasi:io first, then clocks, random, cli, filesystem, sockets,
+// and preview 1 for adapted core modules).
 void register_wasi(component::HostRegistry& registry);
 
-// Set when the guest called wasi:cli/exit (exit or exit-with-code); the call then trapped with an
-// Error whose message contains kExitMessage and "exit with code N". Executors check this first
+// wasi_snapshot_preview1 for core modules adapted at load (component::CoreImportProvider):
+// lepton's preview 1 with a context built per instance from the instance's Config.
+void register_preview1(component::HostRegistry& registry);
+
+// Set when the guest called wasi:cli/exit (exit or exit-with-code) or, as an adapted core module,
+// proc_exit; the call then trapped with an Error whose message contains kExitMessage and "exit
+// with code N" (wasi::kExitTrapMessage for proc_exit). Executors check this first
 // and treat such a trap as a normal end of the guest.
 std::optional<int> exit_code(const component::InstanceState& instance);
 inline constexpr std::string_view kExitMessage = "wasi:cli/exit";

@@ -5,10 +5,15 @@
 #   echo       C, wit-bindgen  wasi:http handler: streams the request body back
 #   outbound   C, wit-bindgen  wasi:http handler: GET ?url=<url> via wasi:http/outgoing-handler,
 #                              answers "status <n>" (or 502 "error: ...")
+#   stdio      C, wit-bindgen  wasi:http handler: prints to stdout/stderr (wasi-libc stdio), answers
+#                              200 "GREETING=<$GREETING>"
 #   resources  C, wit-bindgen  exports lepton:guests/counters (a guest resource, many handles)
 #   all-types  C, wit-bindgen  exports lepton:guests/types (every component value type)
 #   js-hello   Spin JS SDK v3 (j2w / componentize-js): 200 "Hello from JS"
 #   py-hello   Spin Python SDK (componentize-py): 200 "Hello from Python"
+#
+# Each C guest also leaves <name>.core.wasm there: its core module with the component-type custom
+# section (wit-bindgen's output before `wasm-tools component new`), which lepton adapts at load.
 #
 # The toolchains are installed by scripts/setup-guest-toolchains.sh. A guest whose toolchain is
 # missing is not built: configuring prints why and writes the reason to
@@ -97,7 +102,7 @@ function(_cg_check name missing out)
     endif()
     message(STATUS "${reason}")
     file(WRITE ${_cg_out}/${name}.skip "${reason}\n")
-    file(REMOVE ${_cg_out}/${name}.wasm)
+    file(REMOVE ${_cg_out}/${name}.wasm ${_cg_out}/${name}.core.wasm)
     add_test(NAME guest_component.${name} COMMAND sh ${_cg_src}/check.sh ${_cg_out}/${name}.wasm x)
     set_tests_properties(guest_component.${name} PROPERTIES SKIP_RETURN_CODE 77)
     set(${out} OFF PARENT_SCOPE)
@@ -123,7 +128,7 @@ endfunction()
 set(_cg_http_worlds http-handler)
 set(_cg_c_worlds http-handler resources all-types)
 set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stream:http-handler
-                 resources:resources all-types:all-types)
+                 stdio:http-handler resources:resources all-types:all-types)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)
   # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.
@@ -168,13 +173,15 @@ foreach(pair ${_cg_c_guests})
   set(core ${_cg_work}/${name}.core.wasm)
   set(embedded ${_cg_work}/${name}.embedded.wasm)
   set(out ${_cg_out}/${name}.wasm)
-  add_custom_command(OUTPUT ${out}
+  set(core_out ${_cg_out}/${name}.core.wasm)
+  add_custom_command(OUTPUT ${out} ${core_out}
     COMMAND ${WASM_CC} --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror
             -Wl,--strip-debug -DLEPTON_WIT_WORLD=${cworld} -I${bdir} -I${_cg_src}
             ${_cg_src}/${cname}.c ${_cg_src}/embed_stub.c ${bdir}/${cworld}.c -o ${core}
     COMMAND ${WASM_TOOLS} component embed ${_cg_wit} --world ${world} ${core} -o ${embedded}
     COMMAND ${WASM_TOOLS} component new ${embedded}
             --adapt wasi_snapshot_preview1=${_cg_adapter} -o ${out}
+    COMMAND ${CMAKE_COMMAND} -E copy ${embedded} ${core_out}
     DEPENDS ${_cg_src}/${cname}.c ${_cg_src}/guest_util.h ${_cg_src}/embed_stub.c ${bdir}/${cworld}.c ${bdir}/${cworld}.h
             ${_cg_wit_files} ${_cg_adapter}
     COMMENT "Building C component ${name}.wasm (world ${world})"

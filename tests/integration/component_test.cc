@@ -366,5 +366,68 @@ TEST(Components, PythonComponentNeedsTrapMissingImports) {
   EXPECT_EQ(r->body, "Hello from Python");
 }
 
+// The core module of a C guest (<name>.core.wasm: wit-bindgen output with its component-type
+// section, before `wasm-tools component new`) is served as is, as Spin serves it: same status,
+// headers and body as its componentized build.
+TEST(Components, CoreModuleBuildsAnswerLikeTheirComponents) {
+  for (std::string name : {"hello", "echo", "stdio"}) {
+    SCOPED_TRACE(name);
+    if (auto why = missing_reason(name + ".core"); !why.empty()) GTEST_SKIP() << why;
+    TempApp app(fmt::format(R"(spin_manifest_version = 2
+[application]
+name = "core-modules"
+[[trigger.http]]
+route = "/comp/..."
+component = "comp"
+[[trigger.http]]
+route = "/core/..."
+component = "core"
+[component.comp]
+source = "{}"
+[component.core]
+source = "{}"
+)",
+                            component(name), component(name + ".core")));
+    std::string failure;
+    auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
+    ASSERT_TRUE(server) << failure;
+    std::string body = "some request body";
+    auto want = server->request("POST", "/comp/x", body);
+    auto got = server->request("POST", "/core/x", body);
+    ASSERT_TRUE(want.ok()) << want.error().message;
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_EQ(got->status, 200);
+    EXPECT_EQ(got->status, want->status);
+    EXPECT_EQ(got->body, want->body);
+    EXPECT_EQ(got->header("content-type"), want->header("content-type"));
+    EXPECT_FALSE(got->body.empty());
+    if (name == "echo") EXPECT_EQ(got->body, body);
+  }
+}
+
+// wasi_snapshot_preview1 calls of a core module (wasi-libc stdio, getenv) reach lepton's preview
+// 1 with the component's configuration: its environment, and its log files for stdout/stderr.
+TEST(Components, CoreModuleStdioGoesToTheComponentLogs) {
+  if (auto why = missing_reason("stdio.core"); !why.empty()) GTEST_SKIP() << why;
+  TempApp app(app_with("stdio.core", "/...", "environment = { GREETING = \"from spin.toml\" }"));
+  std::string failure;
+  auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
+  ASSERT_TRUE(server) << failure;
+  auto r = server->get("/");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "GREETING=from spin.toml");
+  server->stop();
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  auto logs = app.dir() / ".spin" / "logs";
+  EXPECT_NE(read(logs / "c_stdout.txt").find("stdio guest out"), std::string::npos);
+  EXPECT_NE(read(logs / "c_stderr.txt").find("stdio guest err"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lepton::testing
