@@ -8,16 +8,21 @@ namespace lepton::component {
 
 namespace {
 
-// The guest's cabi_realloc, resolved per call from the options' slot.
+// The guest's cabi_realloc, resolved per call from the options' slot. The instance may not call
+// imports while it runs (the spec clears may_leave).
 class SlotRealloc final : public Realloc {
  public:
-  SlotRealloc(wasmtime_context_t* cx, wasmtime_func_t func, wasmtime_memory_t memory)
-      : cx_(cx), func_(func), memory_(memory) {}
+  SlotRealloc(wasmtime_context_t* cx, wasmtime_func_t func, wasmtime_memory_t memory,
+              bool& may_leave)
+      : cx_(cx), func_(func), memory_(memory), may_leave_(may_leave) {}
   Result<uint32_t> realloc(uint32_t old_ptr, uint32_t old_size, uint32_t alignment,
                            uint32_t new_size) override {
     uint32_t out = 0;
-    LEPTON_CHECK(
-        engine::call_i32(cx_, func_, {old_ptr, old_size, alignment, new_size}, std::span(&out, 1)));
+    may_leave_ = false;
+    Status s =
+        engine::call_i32(cx_, func_, {old_ptr, old_size, alignment, new_size}, std::span(&out, 1));
+    may_leave_ = true;
+    LEPTON_CHECK(std::move(s));
     return out;
   }
   std::span<uint8_t> memory() override {
@@ -28,7 +33,11 @@ class SlotRealloc final : public Realloc {
   wasmtime_context_t* cx_;
   wasmtime_func_t func_;
   wasmtime_memory_t memory_;
+  bool& may_leave_;
 };
+
+constexpr std::string_view kMayNotLeave =
+    "canonical ABI: a component instance may not call imports during post-return or realloc";
 
 }  // namespace
 
@@ -66,6 +75,13 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(
   self->cores_.resize(t.plan().size());
   self->instantiated_.assign(t.plan().size(), false);
   self->slots_.assign(t.slots().size(), std::nullopt);
+  size_t instances = std::max<size_t>(t.instance_parents().size(), 1);
+  self->tables_.push_back(&self->state_.handles());
+  for (size_t i = 1; i < instances; ++i) {
+    self->nested_tables_.emplace_back(static_cast<uint32_t>(i));
+    self->tables_.push_back(&self->nested_tables_.back());
+  }
+  self->flags_.assign(instances, Flags{});
   if (size_t n = t.trampolines().size(); n > 0) {
     self->trampolines_.resize(n);
     size_t got = lepton_linker_get_indexed(t.trampoline_linker(), self->context_, "lepton", 6,
@@ -154,7 +170,9 @@ Result<std::span<uint8_t>> ComponentInstance::memory(int32_t index) {
 }
 
 Status ComponentInstance::run(const Trampoline& t, wasmtime_val_raw_t* values, size_t count) {
-  HandleTable& handles = state_.handles();
+  HandleTable& handles = *tables_[t.instance];
+  Flags& flags = flags_[t.instance];
+  if (!flags.may_leave && t.kind != Trampoline::Kind::kResourceRep) return fail("{}", kMayNotLeave);
   switch (t.kind) {
     case Trampoline::Kind::kResourceNew: {
       LEPTON_TRY(uint32_t index,
@@ -175,6 +193,7 @@ Status ComponentInstance::run(const Trampoline& t, wasmtime_val_raw_t* values, s
           "lepton does not provide this import (linked to trap because of "
           "--trap-missing-imports)");
     case Trampoline::Kind::kHost:
+    case Trampoline::Kind::kAdapter:
       break;
   }
 
@@ -191,11 +210,11 @@ Status ComponentInstance::run(const Trampoline& t, wasmtime_val_raw_t* values, s
       LEPTON_TRY(wasmtime_extern_t fn, slot(t.options.realloc));
       if (fn.kind != WASMTIME_EXTERN_FUNC)
         return fail("canonical option realloc is not a function");
-      realloc.emplace(context_, fn.of.func, mem.of.memory);
+      realloc.emplace(context_, fn.of.func, mem.of.memory, flags.may_leave);
       cx.realloc = &*realloc;
     }
   }
-  const FunctionType& type = t.host->type;
+  const FunctionType& type = t.kind == Trampoline::Kind::kAdapter ? t.callee.type : t.host->type;
   if (depth_ == scratch_.size()) scratch_.push_back(std::make_unique<Scratch>());
   Scratch& scratch = *scratch_[depth_];
   ++depth_;
@@ -224,8 +243,17 @@ Status ComponentInstance::run(const Trampoline& t, wasmtime_val_raw_t* values, s
     LEPTON_TRY(const wasmtime_val_raw_t* p, in.next());
     out_ptr = static_cast<uint32_t>(p->i32);
   }
-  HostCall host_call{state_, args, results};
-  LEPTON_CHECK(t.host->fn(host_call));
+  if (t.kind == Trampoline::Kind::kAdapter) {
+    LEPTON_TRY(results, call_from(t.callee, args, static_cast<int32_t>(t.instance)));
+    // The callee may have run code that grew this instance's memory (a parent reentered by its
+    // child, which the spec allows).
+    if (t.options.memory >= 0) {
+      LEPTON_TRY(cx.memory, memory(t.options.memory));
+    }
+  } else {
+    HostCall host_call{state_, args, results};
+    LEPTON_CHECK(t.host->fn(host_call));
+  }
   if (results.size() != type.results.size())
     return fail("host function returned {} values for {} results", results.size(),
                 type.results.size());
@@ -242,8 +270,36 @@ Status ComponentInstance::run(const Trampoline& t, wasmtime_val_raw_t* values, s
   return {};
 }
 
+bool ComponentInstance::inside(uint32_t instance, int32_t caller) const {
+  const auto& parents = tmpl_->instance_parents();
+  for (int32_t i = caller; i >= 0; i = parents[static_cast<size_t>(i)])
+    if (static_cast<uint32_t>(i) == instance) return true;
+  return false;
+}
+
+Status ComponentInstance::enter(uint32_t callee, int32_t caller) {
+  const auto& parents = tmpl_->instance_parents();
+  for (int32_t i = static_cast<int32_t>(callee); i >= 0; i = parents[static_cast<size_t>(i)]) {
+    if (inside(static_cast<uint32_t>(i), caller)) continue;
+    if (!flags_[static_cast<size_t>(i)].may_enter)
+      return fail(
+          "canonical ABI: cannot enter component instance {} while it is already running "
+          "(reentrance)",
+          i);
+  }
+  for (int32_t i = static_cast<int32_t>(callee); i >= 0; i = parents[static_cast<size_t>(i)])
+    if (!inside(static_cast<uint32_t>(i), caller)) flags_[static_cast<size_t>(i)].may_enter = false;
+  return {};
+}
+
+void ComponentInstance::leave(uint32_t callee, int32_t caller) {
+  const auto& parents = tmpl_->instance_parents();
+  for (int32_t i = static_cast<int32_t>(callee); i >= 0; i = parents[static_cast<size_t>(i)])
+    if (!inside(static_cast<uint32_t>(i), caller)) flags_[static_cast<size_t>(i)].may_enter = true;
+}
+
 Status ComponentInstance::drop_resource(const Trampoline& t, uint32_t index) {
-  HandleTable& handles = state_.handles();
+  HandleTable& handles = *tables_[t.instance];
   LEPTON_TRY(ResourceHandle * h, handles.get(index));
   bool own = h->own;
   uint32_t rep = h->rep;
@@ -254,16 +310,30 @@ Status ComponentInstance::drop_resource(const Trampoline& t, uint32_t index) {
   if (t.guest_dtor >= 0) {
     LEPTON_TRY(wasmtime_extern_t fn, slot(t.guest_dtor));
     if (fn.kind != WASMTIME_EXTERN_FUNC) return fail("resource destructor is not a function");
-    LEPTON_CHECK(engine::call_i32(context_, fn.of.func, {rep}, {}));
+    // Like a call into the implementing instance (a no-op when it drops its own resource).
+    uint32_t impl = t.resource->component_instance();
+    auto caller = static_cast<int32_t>(t.instance);
+    LEPTON_CHECK(enter(impl, caller));
+    Status s = engine::call_i32(context_, fn.of.func, {rep}, {});
+    leave(impl, caller);
+    return s;
   }
   return {};
 }
 
-Result<std::vector<Val>> ComponentInstance::call(const LiftedFunction& f,
-                                                 std::span<const Val> args) {
+Result<std::vector<Val>> ComponentInstance::call_from(const LiftedFunction& f,
+                                                      std::span<const Val> args, int32_t caller) {
+  LEPTON_CHECK(enter(f.instance, caller));
+  struct Left {
+    ComponentInstance* self;
+    uint32_t callee;
+    int32_t caller;
+    ~Left() { self->leave(callee, caller); }
+  } left{this, f.instance, caller};
+  Flags& flags = flags_[f.instance];
   Context cx;
   cx.encoding = f.options.encoding;
-  cx.handles = &state_.handles();
+  cx.handles = tables_[f.instance];
   ExportCall export_call;
   cx.export_call = &export_call;
   std::optional<SlotRealloc> realloc;
@@ -274,7 +344,7 @@ Result<std::vector<Val>> ComponentInstance::call(const LiftedFunction& f,
       LEPTON_TRY(wasmtime_extern_t fn, slot(f.options.realloc));
       if (fn.kind != WASMTIME_EXTERN_FUNC)
         return fail("canonical option realloc is not a function");
-      realloc.emplace(context_, fn.of.func, mem.of.memory);
+      realloc.emplace(context_, fn.of.func, mem.of.memory, flags.may_leave);
       cx.realloc = &*realloc;
     }
   }
@@ -295,7 +365,10 @@ Result<std::vector<Val>> ComponentInstance::call(const LiftedFunction& f,
   if (f.options.post_return >= 0) {
     LEPTON_TRY(wasmtime_extern_t post, slot(f.options.post_return));
     if (post.kind != WASMTIME_EXTERN_FUNC) return fail("post-return is not a function");
-    LEPTON_CHECK(engine::call_raw(context_, post.of.func, raw_results));
+    flags.may_leave = false;  // post-return may not call imports
+    Status s = engine::call_raw(context_, post.of.func, raw_results);
+    flags.may_leave = true;
+    LEPTON_CHECK(std::move(s));
   }
   LEPTON_CHECK(export_call.finish());
   return results;

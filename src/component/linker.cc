@@ -62,6 +62,7 @@ struct FuncValue {
   CoreItem core;
   FunctionType type;
   CanonOptions options;
+  uint32_t instance = 0;  // the component instance that lifts it
 };
 
 // A component-level instance: an imported host interface, the exports of an instantiated nested
@@ -77,6 +78,7 @@ struct InstanceValue {
 struct Scope {
   const binary::Component* comp = nullptr;
   Scope* parent = nullptr;                           // lexical parent (outer aliases)
+  uint32_t instance = 0;                             // component instance number (linker.h)
   std::map<std::string, ItemRef, std::less<>> args;  // nested: import name -> argument
   bool root = false;
   std::map<uint32_t, TypeValue> types;
@@ -229,7 +231,7 @@ class Loader {
   Status run_core();
 
   Status run(const binary::Component& root) {
-    Scope& scope = new_scope(&root, nullptr);
+    Scope& scope = new_scope(&root, nullptr, -1);
     scope.root = true;
     LEPTON_CHECK(check_imports(scope));
     LEPTON_CHECK(evaluate(scope));
@@ -239,10 +241,14 @@ class Loader {
   }
 
  private:
-  Scope& new_scope(const binary::Component* comp, Scope* parent) {
+  // `parent`: the lexical parent; `instantiator`: the instance of the component whose
+  // `instance` definition instantiates this one (-1 for the root).
+  Scope& new_scope(const binary::Component* comp, Scope* parent, int32_t instantiator) {
     scopes_.emplace_back();
     scopes_.back().comp = comp;
     scopes_.back().parent = parent;
+    scopes_.back().instance = static_cast<uint32_t>(out_.instance_parents_.size());
+    out_.instance_parents_.push_back(instantiator);
     return scopes_.back();
   }
 
@@ -478,8 +484,25 @@ class Loader {
     return out;
   }
 
+  // How component `scope` names its function `index`, for errors: "lepton:guests/greeter#greet".
+  std::string func_label(const Scope& scope, uint32_t index) const {
+    const binary::IndexEntry* e = scope.comp->lookup(Sort::kFunc, index);
+    if (e != nullptr && e->origin == Origin::kImport) return scope.comp->imports[e->item].name.name;
+    if (e != nullptr && e->origin == Origin::kAlias) {
+      const auto& a = scope.comp->aliases[e->item];
+      if (a.kind == binary::AliasKind::kInstanceExport) {
+        const binary::IndexEntry* i = scope.comp->lookup(Sort::kInstance, a.instance);
+        if (i != nullptr && i->origin == Origin::kImport)
+          return fmt::format("{}#{}", scope.comp->imports[i->item].name.name, a.name);
+        return a.name;
+      }
+    }
+    return fmt::format("func {}", index);
+  }
+
   Result<CoreItem> canon_core_func(Scope& scope, const binary::Canon& canon) {
     Trampoline t;
+    t.instance = scope.instance;
     switch (canon.kind) {
       case binary::CanonKind::kLower: {
         LEPTON_TRY(FuncValue f, func(scope, canon.func));
@@ -489,9 +512,21 @@ class Loader {
           t.signature = flatten_functype(f.type, Direction::kLower);
           break;
         }
-        if (f.host == nullptr)
-          return at(scope, canon.offset,
-                    "lowering a function lifted by another component is not supported yet");
+        if (f.host == nullptr) {
+          // Lifted by a component instance (another one, or this one lowering its own lift):
+          // the trampoline calls it through the host.
+          t.kind = Trampoline::Kind::kAdapter;
+          t.name = func_label(scope, canon.func);
+          LEPTON_TRY(t.options, options(scope, canon.options));
+          t.signature = flatten_functype(f.type, Direction::kLower);
+          t.callee.name = t.name;
+          t.callee.core_func = slot_of(f.core);
+          t.callee.type = f.type;
+          t.callee.options = f.options;
+          t.callee.signature = flatten_functype(f.type, Direction::kLift);
+          t.callee.instance = f.instance;
+          break;
+        }
         t.kind = Trampoline::Kind::kHost;
         t.host = f.host;
         t.name = f.host_name;
@@ -561,6 +596,7 @@ class Loader {
                     fmt::format("canon lift: type {} is not a function type", c.type));
         LEPTON_TRY(f.type, function_type(t));
         LEPTON_TRY(f.options, options(scope, c.options));
+        f.instance = scope.instance;
         break;
       }
       case Origin::kImport: {
@@ -732,7 +768,7 @@ class Loader {
     if (++depth_ > 32) return at(scope, def.offset, "components nested too deeply");
     Scope* defining = nullptr;
     LEPTON_TRY(const binary::Component* comp, component_def(scope, def.component, &defining));
-    Scope& child = new_scope(comp, defining);
+    Scope& child = new_scope(comp, defining, static_cast<int32_t>(scope.instance));
     for (const auto& arg : def.args)
       child.args[arg.name] = ItemRef{&scope, arg.item.sort, arg.item.index};
     LEPTON_CHECK(evaluate(child));
@@ -771,7 +807,8 @@ class Loader {
         break;
       case binary::TypeKind::kResource: {
         v.kind = TypeValue::Kind::kResource;
-        v.resource = Resource::component_defined(fmt::format("resource@0x{:x}", def.offset));
+        v.resource = Resource::component_defined(fmt::format("resource@0x{:x}", def.offset),
+                                                 env.scope ? env.scope->instance : 0);
         GuestResource g{v.resource, -1};
         if (def.resource.dtor && env.scope) {
           LEPTON_TRY(CoreItem d, core_item(*env.scope, Sort::kCoreFunc, *def.resource.dtor));
@@ -1060,6 +1097,7 @@ class Loader {
     lifted.type = f.type;
     lifted.options = f.options;
     lifted.signature = flatten_functype(f.type, Direction::kLift);
+    lifted.instance = f.instance;
     out_.exports_.push_back(std::move(lifted));
     return {};
   }
@@ -1122,7 +1160,7 @@ class Loader {
                         payload[custom.data_offset + 1], custom.data_offset + 1);
         }
       }
-      Scope& scope = new_scope(&c, nullptr);
+      Scope& scope = new_scope(&c, nullptr, -1);
       size_t before = worlds_.size();
       for (const auto& ex : c.exports) {
         if (ex.item.sort != Sort::kType) continue;

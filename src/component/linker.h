@@ -1,9 +1,10 @@
 // Component linking: a parsed component (binary.h) and the host interfaces (host.h) are resolved
 // once, at load time, into a ComponentTemplate — a flat plan of core-module instantiations whose
 // every import is either an export of an earlier core instance or a host trampoline (a lowered
-// host function, or a resource built-in). Nested components, instance and type aliases, `with`
-// arguments and export ascriptions are all resolved here, so a request only runs the plan
-// (instance.h). Every failure names what could not be linked and where.
+// host function, a resource built-in, or a function lifted by another component instance).
+// Nested components, instance and type aliases, `with` arguments and export ascriptions are all
+// resolved here, so a request only runs the plan (instance.h). Every failure names what could not
+// be linked and where.
 //
 // A core module carrying a `component-type` custom section (wit-bindgen's output before
 // `wasm-tools component new`) loads as the component that command would make, without an
@@ -12,9 +13,15 @@
 // "cabi_post_iface#func"), its wasi_snapshot_preview1 imports lepton's preview 1 (through the
 // registry's CoreImportProvider), and a reactor's `_initialize` runs once after instantiation.
 //
-// Limits of this version: one handle table per top-level component (nested components share
-// it); a function lifted by one nested component and lowered into another is not supported yet;
-// async, streams, futures and error-context are rejected at load.
+// Component instances: the top-level component is instance 0 and every nested instantiation gets
+// the next number, so a request gives each its own handle table and its own may_enter/may_leave
+// flags (CanonicalABI.md's ComponentInstance). A function lifted by one component instance and
+// lowered by another (a composed component, e.g. `wac plug` output) becomes an adapter
+// trampoline: it lifts the arguments out of the caller, calls the callee's lifted function
+// through the host (values pass as `Val`s, so strings transcode between the two encodings and
+// own/borrow handles move between the two tables) and lowers the results back.
+//
+// Limits of this version: async, streams, futures and error-context are rejected at load.
 #pragma once
 
 #include <wasmtime.h>
@@ -70,16 +77,37 @@ struct GuestResource {
   int32_t dtor = -1;  // slot of the core destructor function, -1 when it has none
 };
 
+// A function the component exports (lifted), by its full name.
+struct LiftedFunction {
+  std::string interface;   // "wasi:http/incoming-handler@0.2.3" (empty for a root function)
+  std::string name;        // "handle"
+  int32_t core_func = -1;  // slot
+  FunctionType type;
+  CanonOptions options;
+  FlatSignature signature;
+  uint32_t instance = 0;  // the component instance that lifts it (its handles, its flags)
+};
+
 // A core function the host provides to the guest.
 struct Trampoline {
   // kMissing: an import the host does not provide, linked to trap when called (LinkOptions).
-  enum class Kind : uint8_t { kHost, kResourceNew, kResourceRep, kResourceDrop, kMissing };
+  // kAdapter: a function lifted by another component instance (`callee`).
+  enum class Kind : uint8_t {
+    kHost,
+    kResourceNew,
+    kResourceRep,
+    kResourceDrop,
+    kMissing,
+    kAdapter
+  };
   Kind kind = Kind::kHost;
-  std::string name;  // for errors: "wasi:http/types@0.2.3#[constructor]fields"
-  // kHost
+  std::string name;       // for errors: "wasi:http/types@0.2.3#[constructor]fields"
+  uint32_t instance = 0;  // the component instance whose core code calls it
+  // kHost, kAdapter: the lower's options and core signature
   const HostFunctionDef* host = nullptr;
   CanonOptions options;
   FlatSignature signature;
+  LiftedFunction callee;  // kAdapter
   // kResource*: the resource, and how an own handle's drop frees it
   ResourcePtr resource;
   const HostResourceDef* host_resource = nullptr;  // host resource: its drop
@@ -93,16 +121,6 @@ struct CoreStep {
   std::vector<CoreItem> imports;                       // in the module's import order
   std::map<std::string, CoreItem, std::less<>> items;  // !instantiate: the inline exports
   std::string what;                                    // "core instance 4 (module 0)" for errors
-};
-
-// A function the component exports (lifted), by its full name.
-struct LiftedFunction {
-  std::string interface;   // "wasi:http/incoming-handler@0.2.3" (empty for a root function)
-  std::string name;        // "handle"
-  int32_t core_func = -1;  // slot
-  FunctionType type;
-  CanonOptions options;
-  FlatSignature signature;
 };
 
 struct LinkOptions {
@@ -147,6 +165,9 @@ class ComponentTemplate {
   // Slot of a core function to call once after the plan ran (an adapted reactor's
   // `_initialize`); -1 when none.
   int32_t initialize() const { return initialize_; }
+  // The parent of each component instance (the one whose `instance` definition instantiates
+  // it); -1 for instance 0, the top-level component.
+  const std::vector<int32_t>& instance_parents() const { return instance_parents_; }
   wasmtime_linker_t* trampoline_linker() const { return linker_; }
   // Where each CoreItem::export_ref is in its module (lepton_instance_module_export).
   const lepton_module_export_t* export_ref(int32_t i) const {
@@ -168,6 +189,7 @@ class ComponentTemplate {
   std::vector<GuestResource> guest_resources_;
   std::vector<const CoreImportProvider*> core_imports_;
   int32_t initialize_ = -1;
+  std::vector<int32_t> instance_parents_;
   std::vector<LiftedFunction> exports_;
   std::vector<std::string> imports_;
   std::vector<std::string> missing_;

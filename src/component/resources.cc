@@ -116,7 +116,9 @@ Result<uint32_t> lower_own(HandleTable& table, const ResourcePtr& type, uint32_t
 
 Result<uint32_t> lower_borrow(HandleTable& table, const ResourcePtr& type, uint32_t rep,
                               ExportCall* call) {
-  if (type->owner() == &table || type->defined_by_component()) return rep;
+  if (type->owner() == &table ||
+      (type->defined_by_component() && type->component_instance() == table.instance()))
+    return rep;
   if (call == nullptr)
     return fail("canonical ABI: borrow<{}> lowered outside a call", type->name());
   LEPTON_TRY(uint32_t index, table.add(ResourceHandle{

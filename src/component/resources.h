@@ -35,7 +35,11 @@ class HandleTable {
  public:
   static constexpr uint32_t kMaxLength = (1u << 28) - 1;
 
-  HandleTable() { slots_.emplace_back(); }  // index 0 is never a valid handle
+  // `instance`: the number of the component instance the table belongs to within its template
+  // (Resource::component_instance()).
+  explicit HandleTable(uint32_t instance = 0) : instance_(instance) {
+    slots_.emplace_back();  // index 0 is never a valid handle
+  }
   HandleTable(const HandleTable&) = delete;
   HandleTable& operator=(const HandleTable&) = delete;
 
@@ -44,8 +48,10 @@ class HandleTable {
   Result<ResourceHandle> remove(uint32_t index);
   // Live handles.
   size_t size() const { return slots_.size() - 1 - free_.size(); }
+  uint32_t instance() const { return instance_; }
 
  private:
+  uint32_t instance_;
   std::vector<std::optional<ResourceHandle>> slots_;
   std::vector<uint32_t> free_;
 };

@@ -39,12 +39,16 @@ class Resource {
   const std::string& name() const { return name_; }
   const HandleTable* owner() const { return owner_; }
   // Defined by the component being run (not the host). A component template is shared by all
-  // its instances, so such a resource has no fixed owner table; it is implemented by whichever
-  // instance's table it is used with (lepton gives a component instance one table).
+  // its instances, so such a resource has no fixed owner table; it is implemented by the
+  // component instance numbered `component_instance()` within the template (0 for the
+  // top-level component, one number per nested instantiation; see HandleTable::instance()).
   bool defined_by_component() const { return defined_by_component_; }
-  static std::shared_ptr<const Resource> component_defined(std::string name) {
+  uint32_t component_instance() const { return component_instance_; }
+  static std::shared_ptr<const Resource> component_defined(std::string name,
+                                                           uint32_t component_instance = 0) {
     auto r = std::make_shared<Resource>(std::move(name));
     r->defined_by_component_ = true;
+    r->component_instance_ = component_instance;
     return r;
   }
   const Destructor& destructor() const { return destructor_; }
@@ -53,6 +57,7 @@ class Resource {
   std::string name_;
   const HandleTable* owner_;
   bool defined_by_component_ = false;
+  uint32_t component_instance_ = 0;
   Destructor destructor_;
 };
 using ResourcePtr = std::shared_ptr<const Resource>;

@@ -9,6 +9,11 @@
 #                              200 "GREETING=<$GREETING>"
 #   resources  C, wit-bindgen  exports lepton:guests/counters (a guest resource, many handles)
 #   all-types  C, wit-bindgen  exports lepton:guests/types (every component value type)
+#   greeter    C, wit-bindgen  exports lepton:guests/greeter (greet, a tally resource)
+#   greeted    C, wit-bindgen  wasi:http handler importing lepton:guests/greeter: GET /<name>
+#                              answers "Hello, <name>! (tally 3*len(name))"
+#   greeted-composed           greeted with greeter plugged in (wasm-tools compose): one
+#                              component whose two nested components call each other
 #   js-hello   Spin JS SDK v3 (j2w / componentize-js): 200 "Hello from JS"
 #   py-hello   Spin Python SDK (componentize-py): 200 "Hello from Python"
 #
@@ -125,10 +130,11 @@ function(_cg_add name output expect)
 endfunction()
 
 # --- C components: WIT -> wit-bindgen c -> clang -> component embed -> component new --adapt ----
-set(_cg_http_worlds http-handler)
-set(_cg_c_worlds http-handler resources all-types)
+set(_cg_http_worlds http-handler greeted-handler)
+set(_cg_c_worlds http-handler resources all-types greeter-provider greeted-handler)
 set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stream:http-handler
-                 stdio:http-handler resources:resources all-types:all-types)
+                 stdio:http-handler resources:resources all-types:all-types
+                 greeter:greeter-provider greeted:greeted-handler)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)
   # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.
@@ -188,6 +194,28 @@ foreach(pair ${_cg_c_guests})
     VERBATIM)
   _cg_add(${name} ${out} "${expect}")
 endforeach()
+
+# --- A composed component: greeted (a wasi:http handler importing lepton:guests/greeter) with
+# greeter (exporting it) plugged in, by `wasm-tools compose` (deprecated in favour of `wac`, but
+# it ships with the pinned wasm-tools and needs no other tool) ---------------------------------
+set(_cg_missing_compose ${_cg_missing_c})
+if(WASM_TOOLS AND NOT _cg_missing_compose)
+  execute_process(COMMAND ${WASM_TOOLS} compose --help RESULT_VARIABLE _cg_compose_rc
+                  OUTPUT_QUIET ERROR_QUIET)
+  if(NOT _cg_compose_rc EQUAL 0)
+    list(APPEND _cg_missing_compose "this wasm-tools has no `compose` subcommand")
+  endif()
+endif()
+_cg_check(greeted-composed "${_cg_missing_compose}" ok)
+if(ok)
+  set(out ${_cg_out}/greeted-composed.wasm)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${WASM_TOOLS} compose ${_cg_out}/greeted.wasm -d ${_cg_out}/greeter.wasm -o ${out}
+    DEPENDS ${_cg_out}/greeted.wasm ${_cg_out}/greeter.wasm
+    COMMENT "Composing greeted-composed.wasm (greeted + greeter, wasm-tools compose)"
+    VERBATIM)
+  _cg_add(greeted-composed ${out} "export wasi:http/incoming-handler@0\\.2\\.[0-9]+;")
+endif()
 
 # --- JS: Spin JS SDK v3, j2w (componentize-js / StarlingMonkey) ---------------------------------
 _cg_check(js-hello "${_cg_missing_js}" ok)

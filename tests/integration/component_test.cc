@@ -71,6 +71,26 @@ TEST(Components, ServesCHelloComponent) {
   EXPECT_EQ(none->status, 404);
 }
 
+// Two C components composed into one by `wasm-tools compose` (greeted + greeter): the handler's
+// calls into its sibling component run through lepton's component-to-component adapters.
+TEST(Components, ServesAComposedComponent) {
+  if (auto why = missing_reason("greeted-composed"); !why.empty()) GTEST_SKIP() << why;
+  TempApp app(app_with("greeted-composed", "/..."));
+  std::string failure;
+  auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
+  ASSERT_TRUE(server) << failure;
+  for (int i = 0; i < 3; ++i) {
+    auto r = server->get("/composition");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "Hello, composition! (tally 33)");
+    EXPECT_EQ(r->header("content-type"), "text/plain");
+  }
+  auto r = server->get("/");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->body, "Hello, world! (tally 15)");
+}
+
 TEST(Components, EchoReturnsTheRequestBody) {
   if (auto why = missing_reason("echo"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("echo", "/..."));

@@ -160,8 +160,36 @@ TEST_F(ComponentHttp, PythonHandlerNeedsMissingImportsToTrap) {
   EXPECT_EQ(served.body, "Hello from Python");
 }
 
+// A composed component (greeted with greeter plugged in by `wasm-tools compose`): the handler
+// calls functions lifted by its sibling component; a string and a guest resource cross between
+// the two nested component instances.
+TEST_F(ComponentHttp, ComposedComponentAnswers) {
+  auto t = load("greeted-composed");
+  if (!t) GTEST_SKIP() << skip_reason("greeted-composed");
+  for (int i = 0; i < 3; ++i) {
+    auto served = serve(t, get("/lepton"));
+    ASSERT_EQ(served.error, "") << "request " << i;
+    ASSERT_TRUE(served.response);
+    EXPECT_EQ(served.response->status, 200);
+    EXPECT_EQ(served.body, "Hello, lepton! (tally 18)");
+  }
+  auto served = serve(t, get("/"));
+  ASSERT_EQ(served.error, "");
+  EXPECT_EQ(served.body, "Hello, world! (tally 15)");
+}
+
+// Without its greeter the handler imports an interface lepton does not provide.
+TEST_F(ComponentHttp, HandlerWithoutItsGreeterDoesNotLink) {
+  if (!std::filesystem::exists(component_path("greeted"))) GTEST_SKIP() << skip_reason("greeted");
+  auto t = try_load("greeted");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message.find("lepton:guests/greeter@0.1.0"), std::string::npos)
+      << t.error().message;
+}
+
 TEST_F(ComponentHttp, AllTestComponentsLink) {
-  for (std::string name : {"hello", "echo", "outbound", "resources", "all-types", "js-hello"}) {
+  for (std::string name :
+       {"hello", "echo", "outbound", "resources", "all-types", "js-hello", "greeted-composed"}) {
     SCOPED_TRACE(name);
     if (!std::filesystem::exists(component_path(name))) continue;
     auto t = load(name);

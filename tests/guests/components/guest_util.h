@@ -1,20 +1,27 @@
-// Helpers shared by the C wasi:http 0.2 handler guests (hello, echo, outbound), on top of the
-// wit-bindgen c bindings of the http-handler world.
+// Helpers shared by the C wasi:http 0.2 handler guests (hello, echo, outbound, stream, greeted),
+// on top of the wit-bindgen c bindings of their world (http-handler unless a guest says otherwise).
 #ifndef LEPTON_GUEST_UTIL_H
 #define LEPTON_GUEST_UTIL_H
 
 #include <string.h>
 
+// The world's bindings: http_handler.h, unless the guest includes its own world's header first
+// and names that world's string and list<u8> types and string setter.
+#ifndef LEPTON_WORLD_STRING
 #include "http_handler.h"
+#define LEPTON_WORLD_STRING http_handler_string_t
+#define LEPTON_WORLD_BYTES http_handler_list_u8_t
+#define LEPTON_WORLD_STRING_SET http_handler_string_set
+#endif
 
-typedef http_handler_string_t str_t;
-typedef http_handler_list_u8_t bytes_t;
+typedef LEPTON_WORLD_STRING str_t;
+typedef LEPTON_WORLD_BYTES bytes_t;
 
 // Headers holding one content-type entry.
 static inline wasi_http_types_own_fields_t lepton_headers(const char *content_type) {
   wasi_http_types_own_fields_t h = wasi_http_types_constructor_fields();
   wasi_http_types_field_name_t name;
-  http_handler_string_set(&name, "content-type");
+  LEPTON_WORLD_STRING_SET(&name, "content-type");
   wasi_http_types_field_value_t value = {(uint8_t *)content_type, strlen(content_type)};
   wasi_http_types_header_error_t err;
   wasi_http_types_method_fields_append(wasi_http_types_borrow_fields(h), &name, &value, &err);
