@@ -150,7 +150,7 @@ Setup& setup(int64_t mode) {
   Setup& s = *slot;
   triggers::RuntimeOptions options;
   options.engine.pooling = mode != 0;
-  options.engine.pagemap_scan = mode == 2;
+  if (mode != 0) options.engine.pagemap_scan = mode == 2;
   options.engine.cache = false;
   options.components.echo_output = false;
   auto runtime = triggers::AppRuntime::load(hello_app(), options);

@@ -1,6 +1,11 @@
 #include "engine/engine.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "engine/wasmtime_ext.h"
 
@@ -15,6 +20,25 @@ std::string name_to_string(wasm_name_t& name) {
 }
 
 }  // namespace
+
+bool pagemap_scan_supported() {
+  static const bool supported = [] {
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    // PAGEMAP_SCAN is _IOWR('f', 16, struct pm_scan_arg) (96 bytes; not in Debian 12's headers).
+    // A zero-sized argument is refused with EINVAL by kernels that have it; the others do not
+    // know the ioctl (ENOTTY).
+    struct PmScanArg {
+      uint64_t fields[12];
+    };
+    PmScanArg arg{};
+    int rc = ioctl(fd, _IOWR('f', 16, PmScanArg), &arg);
+    int err = errno;
+    close(fd);
+    return rc == 0 || err != ENOTTY;
+  }();
+  return supported;
+}
 
 Error take_error(wasmtime_error_t* error) {
   wasm_name_t message;
@@ -59,15 +83,19 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& options) {
     wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 2);
     wasmtime_pooling_allocation_config_table_elements_set(pool, 100000);
     wasmtime_pooling_allocation_config_max_core_instance_size_set(pool, 4 << 20);
-    // Keep the low 128 KiB of each memory slot resident and reset it with memset instead of
-    // madvise: that covers the whole initial memory of a small guest (wasi-libc C: data, 64 KiB
-    // stack, start of the heap in 2 wasm pages), so serving it needs no page faults and no
-    // madvise (whose TLB shootdown hits every core) per request. Costs a 128 KiB memset per
-    // request (~2 us here) and 128 KiB RSS per warm slot; bench/request_overhead_bench measures it.
-    // Memory above this is still decommitted with madvise.
-    wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool, 128 << 10);
+    // Keep the low part of each memory slot resident instead of decommitting it with madvise
+    // (whose TLB shootdown hits every core) and faulting it back in on the next request.
+    // With PAGEMAP_SCAN only the dirtied pages are restored, so a large region costs nothing for
+    // a small guest and spares a large one (a JS engine's heap image) its copy-on-write faults.
+    // Without it the region is reset with memset, so it stays at 128 KiB: the whole initial
+    // memory of a small guest (wasi-libc C: data, 64 KiB stack, start of the heap), ~2 us a
+    // request. bench/request_overhead_bench (pooling:1 vs :2) and bench/component_load.sh measure
+    // it.
+    bool pagemap = options.pagemap_scan.value_or(pagemap_scan_supported());
+    wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(
+        pool, pagemap ? size_t{64} << 20 : size_t{128} << 10);
     wasmtime_pooling_allocation_config_table_keep_resident_set(pool, 16 << 10);
-    lepton_pooling_allocation_config_pagemap_scan_set(pool, options.pagemap_scan);
+    lepton_pooling_allocation_config_pagemap_scan_set(pool, pagemap);
     wasmtime_pooling_allocation_strategy_set(config, pool);
     wasmtime_pooling_allocation_config_delete(pool);
   }

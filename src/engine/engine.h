@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -21,14 +22,20 @@ struct EngineOptions {
   uint32_t max_instances = 1000;              // pooling slots = concurrency cap (Spin's default)
   uint64_t max_instance_memory = 4ull << 30;  // bytes per linear memory (Spin's default, 4 GiB)
   std::chrono::milliseconds epoch_tick{10};   // Spin ticks every 10 ms
-  // Reset a pooled memory slot by restoring only its resident pages (PAGEMAP_SCAN) instead of
-  // memset over the whole keep-resident region; falls back by itself on kernels before 6.7.
-  // Off: measured no faster for small guests here (the ioctl's page walk costs what the memset
-  // saves; bench mode pooling:2).
-  bool pagemap_scan = false;
+  // How a pooled memory slot is reset between requests. On: the low 64 MiB stay resident and
+  // only the pages the last request dirtied are restored (PAGEMAP_SCAN, Linux >= 6.7), so a big
+  // guest (a JS engine's heap image) takes no copy-on-write faults, madvise or TLB shootdowns per
+  // request: 2.0-2.3x the requests/s of the JS hello component, same peak RSS, neutral for the C
+  // one (docs/benchmarks.md). Off: the low 128 KiB stay resident and are reset with memset, the
+  // rest is decommitted with madvise. Unset: on when the kernel supports it (Wasmtime's own
+  // fallback would memset the whole 64 MiB region on older kernels).
+  std::optional<bool> pagemap_scan;
   bool cache = true;                // precompiled-module cache on disk
   std::filesystem::path cache_dir;  // empty = $XDG_CACHE_HOME/lepton/modules
 };
+
+// Whether this kernel has the PAGEMAP_SCAN ioctl (Linux >= 6.7).
+bool pagemap_scan_supported();
 
 class Engine {
  public:

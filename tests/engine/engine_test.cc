@@ -1,10 +1,13 @@
+#include "engine/engine.h"
+
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
-#include "engine/engine.h"
 #include "engine/guest_call.h"
 #include "engine/module.h"
 #include "engine/store.h"
@@ -45,8 +48,8 @@ class EngineTest : public ::testing::Test {
   Result<wasmtime_instance_t> instantiate(Store& store, const Module& module) {
     wasmtime_instance_t instance;
     wasm_trap_t* trap = nullptr;
-    if (auto* error = wasmtime_instance_new(store.context(), module.get(), nullptr, 0, &instance,
-                                            &trap))
+    if (auto* error =
+            wasmtime_instance_new(store.context(), module.get(), nullptr, 0, &instance, &trap))
       return take_error(error);
     if (trap) return take_trap(trap);
     return instance;
@@ -155,8 +158,12 @@ TEST_F(EngineTest, MemoryLimitStopsGrowth) {
 }
 
 TEST(StoreData, TypedSlots) {
-  struct A { int v; };
-  struct B { int v; };
+  struct A {
+    int v;
+  };
+  struct B {
+    int v;
+  };
   StoreData data;
   A a{1};
   B b{2};
@@ -174,6 +181,16 @@ TEST(EngineOptionsTest, RejectsNonsense) {
   options.max_instances = 1;
   options.max_instance_memory = 100;
   EXPECT_FALSE(Engine::create(options).ok());
+}
+
+// The probe agrees with the kernel version: PAGEMAP_SCAN arrived in Linux 6.7.
+TEST(Engine, PagemapScanProbeMatchesKernelVersion) {
+  utsname u{};
+  ASSERT_EQ(uname(&u), 0);
+  int major = 0, minor = 0;
+  ASSERT_EQ(std::sscanf(u.release, "%d.%d", &major, &minor), 2) << u.release;
+  bool expected = major > 6 || (major == 6 && minor >= 7);
+  EXPECT_EQ(pagemap_scan_supported(), expected) << "kernel " << u.release;
 }
 
 }  // namespace
