@@ -18,6 +18,7 @@ void register_all(component::HostRegistry& registry) {
   wasi2::register_wasi(registry);
   wasi_http::register_http(registry);
   register_spin_variables(registry);
+  register_spin_redis(registry);
 }
 
 }  // namespace lepton::factors
