@@ -11,6 +11,7 @@ Status define_all(wasmtime_linker_t* linker) {
   LEPTON_CHECK(wasi::define_preview1(linker));
   LEPTON_CHECK(define_spin1_config(linker));
   LEPTON_CHECK(define_spin1_outbound_http(linker));
+  LEPTON_CHECK(define_spin1_outbound_redis(linker));
   return {};
 }
 
