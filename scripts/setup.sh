@@ -12,7 +12,9 @@ packages=(
   libclang-rt-19-dev
   # libraries
   libboost-dev libssl-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
-  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
+  # tests: outbound Redis against a real server
+  redis-server
   # benchmarks
   wrk
 )

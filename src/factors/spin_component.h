@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "app/allowed_hosts.h"
 #include "app/variables.h"
 #include "component/host.h"
 
@@ -14,9 +15,12 @@ namespace lepton::factors {
 struct SpinComponent {
   std::string id;
   const app::VariableResolver* variables = nullptr;
+  const app::AllowedHosts* allowed_hosts = nullptr;  // null: no network access
 };
 
 // fermyon:spin/variables@2.0.0 (get) and wasi:config/store@0.2.0-draft-2024-09-27 (get, get-all).
 void register_spin_variables(component::HostRegistry& registry);
+// fermyon:spin/redis@2.0.0 (outbound Redis, spin_redis.cc).
+void register_spin_redis(component::HostRegistry& registry);
 
 }  // namespace lepton::factors

@@ -12,6 +12,8 @@
 #   greeter    C, wit-bindgen  exports lepton:guests/greeter (greet, a tally resource)
 #   greeted    C, wit-bindgen  wasi:http handler importing lepton:guests/greeter: GET /<name>
 #                              answers "Hello, <name>! (tally 3*len(name))"
+#   redis      C, wit-bindgen  wasi:http handler using fermyon:spin/redis@2.0.0: ?op=&addr=&key=...
+#                              (tests/guests/components/redis.c)
 #   greeted-composed           greeted with greeter plugged in (wasm-tools compose): one
 #                              component whose two nested components call each other
 #   js-hello   Spin JS SDK v3 (j2w / componentize-js): 200 "Hello from JS"
@@ -130,21 +132,24 @@ function(_cg_add name output expect)
 endfunction()
 
 # --- C components: WIT -> wit-bindgen c -> clang -> component embed -> component new --adapt ----
-set(_cg_http_worlds http-handler greeted-handler)
-set(_cg_c_worlds http-handler resources all-types greeter-provider greeted-handler)
+set(_cg_http_worlds http-handler greeted-handler redis-handler)
+set(_cg_c_worlds http-handler resources all-types greeter-provider greeted-handler redis-handler)
 set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stream:http-handler
                  stdio:http-handler resources:resources all-types:all-types
-                 greeter:greeter-provider greeted:greeted-handler)
+                 greeter:greeter-provider greeted:greeted-handler redis:redis-handler)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)
   # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.
-  set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit)
+  set(_cg_spin_redis_wit ${_cg_src}/wit/deps/fermyon-spin-redis.wit)
+  set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit
+                    ${_cg_wit}/deps/fermyon-spin-redis.wit)
   add_custom_command(OUTPUT ${_cg_wit_files}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${_cg_wit}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${_cg_wit}/deps
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_src}/wit/guests.wit ${_cg_wit}/guests.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_http_wit} ${_cg_wit}/deps/wasi-http@0.2.3.wit
-    DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit}
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_redis_wit} ${_cg_wit}/deps/fermyon-spin-redis.wit
+    DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit} ${_cg_spin_redis_wit}
     COMMENT "Staging component guest WIT"
     VERBATIM)
 

@@ -4,6 +4,8 @@
 //   /echo           echoes method, uri, body; headers as "name: value" lines
 //   /config?<key>   spin-config get-config(key)
 //   /outbound?<url> wasi-outbound-http request(GET url); reports status/body or error code
+//   /redis?<addr>   outbound-redis at addr: set spin1-key=v1, get it, incr spin1-counter,
+//                   sadd/smembers spin1-set, execute ECHO, del both; "redis-error <op>" on failure
 //   /trap           executes unreachable
 //   /loop           never returns
 //   /hog            grows memory until it fails, then returns the number of pages obtained
@@ -15,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((export_name("canonical_abi_realloc"))) void* canonical_abi_realloc(
-    void* ptr, size_t old_size, size_t align, size_t new_size) {
+__attribute__((export_name("canonical_abi_realloc"))) void* canonical_abi_realloc(void* ptr,
+                                                                                  size_t old_size,
+                                                                                  size_t align,
+                                                                                  size_t new_size) {
   (void)old_size;
   if (new_size == 0) return (void*)align;
   void* p = realloc(ptr, new_size);
@@ -25,7 +29,7 @@ __attribute__((export_name("canonical_abi_realloc"))) void* canonical_abi_reallo
 }
 
 __attribute__((export_name("canonical_abi_free"))) void canonical_abi_free(void* ptr, size_t size,
-                                                                          size_t align) {
+                                                                           size_t align) {
   (void)align;
   if (size > 0) free(ptr);
 }
@@ -62,6 +66,20 @@ __attribute__((import_module("wasi-outbound-http"), import_name("request"))) voi
     uint32_t method, const char* uri, uint32_t uri_len, const header_t* headers,
     uint32_t headers_len, const header_t* params, uint32_t params_len, uint32_t body_tag,
     const char* body, uint32_t body_len, uint8_t* ret);
+
+// outbound-redis (Spin 1): every call takes the address; results through a return area.
+#define REDIS_IMPORT(name) __attribute__((import_module("outbound-redis"), import_name(name)))
+REDIS_IMPORT("set")
+void redis_set(const char*, uint32_t, const char*, uint32_t, const char*, uint32_t, uint8_t*);
+REDIS_IMPORT("get") void redis_get(const char*, uint32_t, const char*, uint32_t, uint8_t*);
+REDIS_IMPORT("incr") void redis_incr(const char*, uint32_t, const char*, uint32_t, uint8_t*);
+REDIS_IMPORT("del") void redis_del(const char*, uint32_t, const str_t*, uint32_t, uint8_t*);
+REDIS_IMPORT("sadd")
+void redis_sadd(const char*, uint32_t, const char*, uint32_t, const str_t*, uint32_t, uint8_t*);
+REDIS_IMPORT("smembers")
+void redis_smembers(const char*, uint32_t, const char*, uint32_t, uint8_t*);
+REDIS_IMPORT("execute")
+void redis_execute(const char*, uint32_t, const char*, uint32_t, const void*, uint32_t, uint8_t*);
 
 static char* out;
 static size_t out_len, out_cap;
@@ -102,8 +120,7 @@ static void query_of(const char* uri, uint32_t len, const char** q, uint32_t* ql
 
 __attribute__((export_name("handle-http-request"))) void* handle_http_request(
     uint32_t method, const char* uri, uint32_t uri_len, header_t* headers, uint32_t headers_len,
-    header_t* params, uint32_t params_len, uint32_t body_tag, const char* body,
-    uint32_t body_len) {
+    header_t* params, uint32_t params_len, uint32_t body_tag, const char* body, uint32_t body_len) {
   static const char* methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
   const char* q;
   uint32_t qlen;
@@ -158,6 +175,53 @@ __attribute__((export_name("handle-http-request"))) void* handle_http_request(
     } else {
       RET.status = 502;
       emitf("http-error %ld", ret[4]);
+    }
+  } else if (starts_with(uri, uri_len, "/redis")) {
+    static uint8_t ret[16] __attribute__((aligned(8)));
+    const char* fail = 0;
+    redis_set(q, qlen, "spin1-key", 9, "v1", 2, ret);
+    if (ret[0]) fail = "set";
+    redis_get(q, qlen, "spin1-key", 9, ret);
+    if (!fail && ret[0]) fail = "get";
+    if (!fail) {
+      emits("get=");
+      emit(*(const char**)(ret + 4), *(uint32_t*)(ret + 8));
+    }
+    redis_incr(q, qlen, "spin1-counter", 13, ret);
+    if (!fail && ret[0]) fail = "incr";
+    if (!fail) emitf(" incr=%ld", (long)*(int64_t*)(ret + 8));
+    str_t members[2] = {{"a", 1}, {"b", 1}};
+    redis_sadd(q, qlen, "spin1-set", 9, members, 2, ret);
+    if (!fail && ret[0]) fail = "sadd";
+    if (!fail) emitf(" sadd=%ld", (long)*(int64_t*)(ret + 8));
+    redis_smembers(q, qlen, "spin1-set", 9, ret);
+    if (!fail && ret[0]) fail = "smembers";
+    if (!fail) emitf(" smembers=%ld", (long)*(uint32_t*)(ret + 8));
+    // execute ECHO hi, 7: a redis-parameter is 16 bytes (tag u8, payload at 8).
+    struct {
+      uint8_t tag;
+      uint8_t pad[7];
+      union {
+        int64_t i;
+        str_t s;
+      } v;
+    } args[1] = {{1, {0}, {.s = {"hi", 2}}}};
+    redis_execute(q, qlen, "ECHO", 4, args, 1, ret);
+    if (!fail && ret[0]) fail = "execute";
+    if (!fail) {
+      const uint8_t* r = *(const uint8_t**)(ret + 4);
+      emitf(" exec-tag=%ld ", r[0]);
+      emit(*(const char**)(r + 8), *(uint32_t*)(r + 12));
+    }
+    str_t keys[2] = {{"spin1-key", 9}, {"spin1-set", 9}};
+    redis_del(q, qlen, keys, 2, ret);
+    if (!fail && ret[0]) fail = "del";
+    if (!fail) emitf(" del=%ld", (long)*(int64_t*)(ret + 8));
+    if (fail) {
+      out_len = 0;
+      RET.status = 502;
+      emits("redis-error ");
+      emits(fail);
     }
   } else if (starts_with(uri, uri_len, "/trap")) {
     __builtin_trap();

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "lepton_process.h"
+#include "support/redis_server.h"
 
 namespace lepton::testing {
 namespace {
@@ -320,6 +321,38 @@ TEST(UpErrors, PortInUseIsReported) {
       std::chrono::seconds(30));
   EXPECT_EQ(second.exit_code, 1) << second.output;
   EXPECT_NE(second.output.find(addr), std::string::npos) << second.output;
+}
+
+}  // namespace
+}  // namespace lepton::testing
+
+namespace lepton::testing {
+namespace {
+
+// outbound-redis (Spin 1, address per call) against a real redis-server.
+TEST_F(Spin1Test, OutboundRedisAgainstARealServer) {
+  std::string why;
+  auto redis = RedisServer::start(&why);
+  if (!redis && !RedisServer::binary()) GTEST_SKIP() << why;
+  ASSERT_TRUE(redis) << why;
+
+  auto denied = start(probe_manifest("allowed_outbound_hosts = [\"redis://example.com\"]"));
+  ASSERT_TRUE(denied);
+  auto r = denied->get("/redis?" + redis->url());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 502);
+  EXPECT_EQ(r->body, "redis-error set");
+  EXPECT_EQ(redis->command({"EXISTS", "spin1-key"}), "0");
+  denied.reset();
+
+  auto allowed = start(probe_manifest("allowed_outbound_hosts = [\"redis://127.0.0.1:*\"]"));
+  ASSERT_TRUE(allowed);
+  r = allowed->get("/redis?" + redis->url());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, "get=v1 incr=1 sadd=2 smembers=2 exec-tag=3 hi del=2");
+  EXPECT_EQ(redis->command({"GET", "spin1-counter"}), "1");
+  EXPECT_EQ(redis->command({"EXISTS", "spin1-key", "spin1-set"}), "0");
 }
 
 }  // namespace

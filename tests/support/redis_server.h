@@ -1,0 +1,47 @@
+// A throwaway redis-server for tests: started on a free port of 127.0.0.1 in a temporary
+// directory (no persistence), ready once it answers PING, stopped and removed at destruction.
+// Tests skip only when the redis-server binary is missing (scripts/setup.sh installs it).
+#pragma once
+
+#include <hiredis/hiredis.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lepton::testing {
+
+class RedisServer {
+ public:
+  // The redis-server binary ($LEPTON_REDIS_SERVER, else found on PATH), or nullopt.
+  static std::optional<std::string> binary();
+  // Starts a server; nullptr with *why set when it could not (binary missing or no PING).
+  static std::unique_ptr<RedisServer> start(std::string* why);
+  ~RedisServer();
+
+  uint16_t port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+
+  using Context = std::unique_ptr<redisContext, void (*)(redisContext*)>;
+  // A direct hiredis connection, for checking what the code under test did.
+  Context connect() const;
+  // Runs one command on a fresh connection and returns the reply spelled as text: strings and
+  // statuses as is, integers in decimal, nil as "(nil)", errors as "ERR ...", arrays as their
+  // elements joined by ",", sorted (set order is unspecified).
+  std::string command(const std::vector<std::string>& argv) const;
+
+ private:
+  RedisServer() = default;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::filesystem::path dir_;
+};
+
+// An unused TCP port on 127.0.0.1 (bound and released: nothing listens there afterwards).
+uint16_t free_port();
+
+}  // namespace lepton::testing
