@@ -41,7 +41,7 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
     wasi->allowed_hosts = &component_.allowed_hosts();  // wasi:sockets
     state.emplace(std::move(wasi));
     state.emplace(std::make_unique<factors::SpinComponent>(
-        factors::SpinComponent{component_.id(), &component_.variables()}));
+        factors::SpinComponent{component_.id(), &component_.variables(), component_.key_value()}));
     auto http = std::make_unique<wasi_http::HttpConfig>();
     http->allowed_hosts = &component_.allowed_hosts();
     http->self_origin = self_origin;

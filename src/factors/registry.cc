@@ -11,6 +11,7 @@ Status define_all(wasmtime_linker_t* linker) {
   LEPTON_CHECK(wasi::define_preview1(linker));
   LEPTON_CHECK(define_spin1_config(linker));
   LEPTON_CHECK(define_spin1_outbound_http(linker));
+  LEPTON_CHECK(define_spin1_key_value(linker));
   return {};
 }
 
@@ -18,6 +19,7 @@ void register_all(component::HostRegistry& registry) {
   wasi2::register_wasi(registry);
   wasi_http::register_http(registry);
   register_spin_variables(registry);
+  register_key_value(registry);
 }
 
 }  // namespace lepton::factors

@@ -8,15 +8,19 @@
 
 #include "app/variables.h"
 #include "component/host.h"
+#include "factors/key_value_access.h"
 
 namespace lepton::factors {
 
 struct SpinComponent {
   std::string id;
   const app::VariableResolver* variables = nullptr;
+  KeyValueAccess key_value;
 };
 
 // fermyon:spin/variables@2.0.0 (get) and wasi:config/store@0.2.0-draft-2024-09-27 (get, get-all).
 void register_spin_variables(component::HostRegistry& registry);
+// fermyon:spin/key-value@2.0.0 and wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2.
+void register_key_value(component::HostRegistry& registry);
 
 }  // namespace lepton::factors
