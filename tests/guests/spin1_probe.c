@@ -10,13 +10,17 @@
 //   /memory         reports whether memory left by an earlier request is visible, then dirties it
 //   /status?<n>     answers with status n
 //   /stdout         prints to stdout and stderr
+//   /kv?<label>/<op>[/<key>[/<value>]]  key-value: op get|set|delete|exists|keys; answers the
+//                   value / "ok" / "true"|"false" / keys one per line, or 500 "error <tag>"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((export_name("canonical_abi_realloc"))) void* canonical_abi_realloc(
-    void* ptr, size_t old_size, size_t align, size_t new_size) {
+__attribute__((export_name("canonical_abi_realloc"))) void* canonical_abi_realloc(void* ptr,
+                                                                                  size_t old_size,
+                                                                                  size_t align,
+                                                                                  size_t new_size) {
   (void)old_size;
   if (new_size == 0) return (void*)align;
   void* p = realloc(ptr, new_size);
@@ -25,7 +29,7 @@ __attribute__((export_name("canonical_abi_realloc"))) void* canonical_abi_reallo
 }
 
 __attribute__((export_name("canonical_abi_free"))) void canonical_abi_free(void* ptr, size_t size,
-                                                                          size_t align) {
+                                                                           size_t align) {
   (void)align;
   if (size > 0) free(ptr);
 }
@@ -62,6 +66,28 @@ __attribute__((import_module("wasi-outbound-http"), import_name("request"))) voi
     uint32_t method, const char* uri, uint32_t uri_len, const header_t* headers,
     uint32_t headers_len, const header_t* params, uint32_t params_len, uint32_t body_tag,
     const char* body, uint32_t body_len, uint8_t* ret);
+
+__attribute__((import_module("key-value"), import_name("open"))) void kv_open(const char* label,
+                                                                              uint32_t len,
+                                                                              uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("get"))) void kv_get(uint32_t store,
+                                                                            const char* key,
+                                                                            uint32_t len,
+                                                                            uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("set"))) void kv_set(
+    uint32_t store, const char* key, uint32_t len, const char* value, uint32_t value_len,
+    uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("delete"))) void kv_delete(uint32_t store,
+                                                                                  const char* key,
+                                                                                  uint32_t len,
+                                                                                  uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("exists"))) void kv_exists(uint32_t store,
+                                                                                  const char* key,
+                                                                                  uint32_t len,
+                                                                                  uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("get-keys"))) void kv_get_keys(
+    uint32_t store, uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("close"))) void kv_close(uint32_t store);
 
 static char* out;
 static size_t out_len, out_cap;
@@ -102,8 +128,7 @@ static void query_of(const char* uri, uint32_t len, const char** q, uint32_t* ql
 
 __attribute__((export_name("handle-http-request"))) void* handle_http_request(
     uint32_t method, const char* uri, uint32_t uri_len, header_t* headers, uint32_t headers_len,
-    header_t* params, uint32_t params_len, uint32_t body_tag, const char* body,
-    uint32_t body_len) {
+    header_t* params, uint32_t params_len, uint32_t body_tag, const char* body, uint32_t body_len) {
   static const char* methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
   const char* q;
   uint32_t qlen;
@@ -158,6 +183,53 @@ __attribute__((export_name("handle-http-request"))) void* handle_http_request(
     } else {
       RET.status = 502;
       emitf("http-error %ld", ret[4]);
+    }
+  } else if (starts_with(uri, uri_len, "/kv")) {
+    // q = <label>/<op>[/<key>[/<value>]]: split at the first three slashes.
+    const char* part[4] = {q, "", "", ""};
+    uint32_t plen[4] = {qlen, 0, 0, 0};
+    for (int p = 0; p < 3; p++) {
+      const char* slash = memchr(part[p], '/', plen[p]);
+      if (!slash) break;
+      part[p + 1] = slash + 1;
+      plen[p + 1] = plen[p] - (uint32_t)(slash + 1 - part[p]);
+      plen[p] = (uint32_t)(slash - part[p]);
+    }
+    static uint8_t ret[16] __attribute__((aligned(4)));
+    kv_open(part[0], plen[0], ret);
+    if (ret[0] != 0) {
+      RET.status = 500;
+      emitf("error %ld", ret[4]);
+    } else {
+      uint32_t store = *(uint32_t*)(ret + 4);
+      const char* op = part[1];
+      if (plen[1] == 3 && memcmp(op, "get", 3) == 0) {
+        kv_get(store, part[2], plen[2], ret);
+        if (ret[0] == 0) emit(*(const char**)(ret + 4), *(uint32_t*)(ret + 8));
+      } else if (plen[1] == 3 && memcmp(op, "set", 3) == 0) {
+        kv_set(store, part[2], plen[2], part[3], plen[3], ret);
+        if (ret[0] == 0) emits("ok");
+      } else if (plen[1] == 6 && memcmp(op, "delete", 6) == 0) {
+        kv_delete(store, part[2], plen[2], ret);
+        if (ret[0] == 0) emits("ok");
+      } else if (plen[1] == 6 && memcmp(op, "exists", 6) == 0) {
+        kv_exists(store, part[2], plen[2], ret);
+        if (ret[0] == 0) emits(ret[4] ? "true" : "false");
+      } else {
+        kv_get_keys(store, ret);
+        if (ret[0] == 0) {
+          const str_t* keys = *(const str_t**)(ret + 4);
+          for (uint32_t i = 0; i < *(uint32_t*)(ret + 8); i++) {
+            emit(keys[i].ptr, keys[i].len);
+            emits("\n");
+          }
+        }
+      }
+      if (ret[0] != 0) {
+        RET.status = 500;
+        emitf("error %ld", ret[4]);
+      }
+      kv_close(store);
     }
   } else if (starts_with(uri, uri_len, "/trap")) {
     __builtin_trap();
