@@ -11,17 +11,17 @@
 namespace lepton::testing {
 namespace {
 
-std::string kv_guest() { return guest("components/kv"); }
+std::string kv_guest(const std::string& name = "kv") { return guest("components/" + name); }
 
-std::string missing_reason() {
-  if (std::filesystem::exists(kv_guest())) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/kv.skip");
+std::string missing_reason(const std::string& name = "kv") {
+  if (std::filesystem::exists(kv_guest(name))) return "";
+  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
   std::stringstream s;
   s << in.rdbuf();
-  return s.str().empty() ? "component kv was not built" : s.str();
+  return s.str().empty() ? "component " + name + " was not built" : s.str();
 }
 
-std::string kv_app(const std::string& stores) {
+std::string kv_app(const std::string& stores, const std::string& name = "kv") {
   return fmt::format(R"(spin_manifest_version = 2
 [application]
 name = "kv"
@@ -32,7 +32,7 @@ component = "kv"
 source = "{}"
 key_value_stores = [{}]
 )",
-                     kv_guest(), stores);
+                     kv_guest(name), stores);
 }
 
 // "status body" of a GET, for compact expectations.
@@ -136,13 +136,18 @@ TEST(KeyValue, RuntimeConfigStoreAtACustomPathAndStateDir) {
   TempApp app(kv_app(R"("default", "custom")"));
   // Relative paths are relative to the runtime config file.
   app.write("conf/rc.toml",
-            "state_dir = \"state\"\n[key_value_store.custom]\ntype = \"spin\"\npath = "
+            "state_dir = \"state\"\nlog_dir = \"logs-here\"\n[key_value_store.custom]\ntype = "
+            "\"spin\"\npath = "
             "\"data/custom.db\"\n");
   std::vector<std::string> args = {"-f", app.manifest().string(), "--runtime-config-file",
                                    (app.dir() / "conf" / "rc.toml").string()};
   {
     auto server = start(args);
     ASSERT_TRUE(server);
+    std::string logs = (app.dir() / "conf" / "logs-here").string();
+    EXPECT_NE(server->output().find("Logging component stdio to \"" + logs + "/\""),
+              std::string::npos)
+        << server->output();
     EXPECT_EQ(call(*server, "/custom/set/k/v"), "200 ok");
     EXPECT_EQ(call(*server, "/default/set/k/d"), "200 ok");
     EXPECT_EQ(call(*server, "/custom/get/k"), "200 v");  // separate stores
@@ -168,6 +173,20 @@ TEST(KeyValue, BadRuntimeConfigIsReportedWithItsLocation) {
   EXPECT_NE(failure.find("rc.toml:3:1: unknown field 'paht' in key_value_store.x"),
             std::string::npos)
       << failure;
+}
+
+// wasi:keyvalue (the draft Spin 3 serves) over the same stores: store, atomics (increment, a
+// cas that loses a race and is handed back, one that wins), batch; buckets obey the grants.
+TEST(KeyValue, WasiKeyValueStoreAtomicsAndBatch) {
+  if (auto why = missing_reason("kv-wasi"); !why.empty()) GTEST_SKIP() << why;
+  TempApp app(kv_app(R"("default")", "kv-wasi"));
+  auto server = start({"-f", app.manifest().string(), "--key-value", "x=seeded"});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(call(*server, "/default"),
+            "200 get a: 1\nincr n: 5\nincr n: 3\nget n: 3\nmany x=10\nmany y=20\nmany "
+            "z=none\ncas current: 1\nswap 3: cas-failed\ncas current: 1\nswap 3: ok\nget a: "
+            "3\nget x: none\nkey a\nkey n\ncursor: none\n");
+  EXPECT_EQ(call(*server, "/other"), "500 open: access-denied");
 }
 
 }  // namespace
