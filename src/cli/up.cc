@@ -93,6 +93,17 @@ int run_up(const UpFlags& flags) {
     auto loaded = runtime_config::load(flags.runtime_config_file);
     if (!loaded) return spdlog::error("{}", loaded.error().message), kFailure;
     config = std::move(*loaded);
+    // Valid but not acted on yet: say so rather than silently differ from Spin.
+    auto unused = [&](bool present, std::string_view what) {
+      if (present)
+        spdlog::warn("{}: {} is accepted but not used by lepton yet", config.file.string(), what);
+    };
+    unused(!config.sqlite_databases.empty(), "[sqlite_database]");
+    unused(!config.variables_providers.empty(), "[[variables_provider]]");
+    unused(config.llm_compute.has_value(), "[llm_compute]");
+    unused(config.outbound_http.has_value(), "[outbound_http]");
+    unused(!config.block_networks.empty(), "[outbound_networking] block_networks");
+    unused(!config.client_tls.empty(), "[[client_tls]]");
   }
 
   triggers::RuntimeOptions options;
