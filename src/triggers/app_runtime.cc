@@ -18,8 +18,17 @@ Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOption
   runtime->variables_ = std::make_unique<app::VariableResolver>(std::move(resolver));
   LEPTON_CHECK(runtime->variables_->validate());
 
-  LEPTON_TRY(runtime->key_value_,
-             key_value::Stores::open(options.key_value_default_path, options.key_value_stores));
+  // Store files are only created for apps that use key-value, so an app in a read-only
+  // directory that doesn't still starts.
+  bool uses_key_value = !options.key_value_seed.empty();
+  for (const auto& [id, component] : a.components)
+    uses_key_value |= !component.key_value_stores.empty();
+  if (uses_key_value) {
+    LEPTON_TRY(runtime->key_value_,
+               key_value::Stores::open(options.key_value_default_path, options.key_value_stores));
+  } else {
+    runtime->key_value_ = std::make_shared<key_value::Stores>();
+  }
   // As Spin: a granted label must exist, so a typo fails at startup rather than per request.
   for (const auto& [id, component] : a.components) {
     for (const auto& label : component.key_value_stores) {

@@ -162,6 +162,15 @@ TEST(KeyValue, RuntimeConfigStoreAtACustomPathAndStateDir) {
   EXPECT_EQ(call(*server, "/default/get/k"), "200 d");
 }
 
+TEST(KeyValue, AppsWithoutKeyValueCreateNoStateFiles) {
+  if (auto why = missing_reason(); !why.empty()) GTEST_SKIP() << why;
+  TempApp app(kv_app(""));
+  auto server = start({"-f", app.manifest().string()});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(call(*server, "/default/get/a"), "500 open: access-denied");
+  EXPECT_FALSE(std::filesystem::exists(app.dir() / ".spin" / "sqlite_key_value.db"));
+}
+
 TEST(KeyValue, BadRuntimeConfigIsReportedWithItsLocation) {
   TempApp app(kv_app(R"("default")"));
   app.write("rc.toml", "[key_value_store.x]\ntype = \"spin\"\npaht = \"x.db\"\n");
