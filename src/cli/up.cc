@@ -12,6 +12,7 @@
 #include "cli/main.h"
 #include "http/server.h"
 #include "manifest/manifest.h"
+#include "runtime_config/runtime_config.h"
 #include "triggers/app_runtime.h"
 #include "triggers/http_trigger.h"
 
@@ -39,6 +40,8 @@ struct UpFlags {
   bool find_free_port = false;
   std::string tls_cert;
   std::string tls_key;
+  std::string runtime_config_file;
+  std::vector<std::string> key_values;
 };
 
 // A single .wasm runs as an app of one component serving every path, as `spin up -f x.wasm`.
@@ -85,6 +88,24 @@ int run_up(const UpFlags& flags) {
   sigset_t signals = termination_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  runtime_config::RuntimeConfig config;
+  if (!flags.runtime_config_file.empty()) {
+    auto loaded = runtime_config::load(flags.runtime_config_file);
+    if (!loaded) return spdlog::error("{}", loaded.error().message), kFailure;
+    config = std::move(*loaded);
+    // Valid but not acted on yet: say so rather than silently differ from Spin.
+    auto unused = [&](bool present, std::string_view what) {
+      if (present)
+        spdlog::warn("{}: {} is accepted but not used by lepton yet", config.file.string(), what);
+    };
+    unused(!config.sqlite_databases.empty(), "[sqlite_database]");
+    unused(!config.variables_providers.empty(), "[[variables_provider]]");
+    unused(config.llm_compute.has_value(), "[llm_compute]");
+    unused(config.outbound_http.has_value(), "[outbound_http]");
+    unused(!config.block_networks.empty(), "[outbound_networking] block_networks");
+    unused(!config.client_tls.empty(), "[[client_tls]]");
+  }
+
   triggers::RuntimeOptions options;
   options.engine.pooling = !flags.disable_pooling;
   options.components.trap_missing_imports = flags.trap_missing_imports;
@@ -95,6 +116,23 @@ int run_up(const UpFlags& flags) {
     if (!bytes) return spdlog::error("{}", bytes.error().message), kUsage;
     options.engine.max_instance_memory = *bytes;
     options.components.limits.max_memory_bytes = *bytes;
+  } else if (config.max_instance_memory) {
+    options.engine.max_instance_memory = *config.max_instance_memory;
+    options.components.limits.max_memory_bytes = *config.max_instance_memory;
+  }
+  for (const auto& kv : flags.key_values) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return spdlog::error("--key-value: expected KEY=VALUE, got '{}'", kv), kUsage;
+    options.key_value_seed.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  for (const auto& [label, store] : config.key_value_stores) {
+    if (store.type == runtime_config::KeyValueStore::Type::kRedis) {
+      spdlog::error("{}: [key_value_store.{}]: type 'redis' is not supported yet (use 'spin')",
+                    config.file.string(), label);
+      return kFailure;
+    }
+    options.key_value_stores.push_back({label, store.path});
   }
   if (!flags.request_timeout.empty()) {
     auto timeout = parse_duration("--request-timeout", flags.request_timeout);
@@ -118,8 +156,14 @@ int run_up(const UpFlags& flags) {
   }
   app::App app = std::move(*loaded);
 
-  fs::path state_dir = flags.state_dir.empty() ? app.dir / ".spin" : fs::path(flags.state_dir);
-  fs::path log_dir = flags.log_dir.empty() ? state_dir / "logs" : fs::path(flags.log_dir);
+  // Flags override the runtime config, which overrides the defaults.
+  fs::path state_dir = !flags.state_dir.empty() ? fs::path(flags.state_dir)
+                       : config.state_dir       ? *config.state_dir
+                                                : app.dir / ".spin";
+  fs::path log_dir = !flags.log_dir.empty() ? fs::path(flags.log_dir)
+                     : config.log_dir       ? *config.log_dir
+                                            : state_dir / "logs";
+  options.key_value_default_path = state_dir / "sqlite_key_value.db";
   options.components.log_dir = log_dir;
   options.components.echo_output = !flags.quiet;
   options.components.follow = flags.follow;
@@ -210,6 +254,11 @@ Run add_up_command(CLI::App& app) {
   up->add_option("--tls-cert", flags->tls_cert, "TLS certificate (PEM) to serve HTTPS")
       ->check(CLI::ExistingFile);
   up->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
+  up->add_option("--runtime-config-file", flags->runtime_config_file,
+                 "Runtime config (TOML): state/log dirs, key-value stores, ...")
+      ->check(CLI::ExistingFile);
+  up->add_option("--key-value", flags->key_values,
+                 "Set a key in the default key-value store at startup (KEY=VALUE, repeatable)");
   return [flags] { return run_up(*flags); };
 }
 

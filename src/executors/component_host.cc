@@ -34,6 +34,7 @@ Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engin
   host->engine_ = &engine;
   host->variables_ = &variables;
   host->limits_ = options.limits;
+  host->key_value_ = options.key_value;
   std::string what = fmt::format("component '{}' ({})", spec.id, spec.source.string());
 
   LEPTON_TRY(std::string wasm, engine::read_file(spec.source));

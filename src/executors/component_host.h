@@ -20,6 +20,7 @@
 #include "engine/module.h"
 #include "engine/store.h"
 #include "executors/component_logs.h"
+#include "factors/key_value_access.h"
 #include "wasi/preview1.h"
 
 namespace lepton::executors {
@@ -38,6 +39,7 @@ struct ComponentOptions {
   engine::StoreLimits limits;
   // Component imports lepton does not provide link to traps instead of failing the load.
   bool trap_missing_imports = false;
+  const key_value::Stores* key_value = nullptr;  // the app's stores (owned by the runtime)
 };
 
 class ComponentHost {
@@ -71,6 +73,8 @@ class ComponentHost {
   const app::VariableResolver& variables() const { return *variables_; }
   ComponentLogs& logs() const { return *logs_; }
   const engine::StoreLimits& limits() const { return limits_; }
+  // The stores this component may open (its key_value_stores grants).
+  factors::KeyValueAccess key_value() const { return {key_value_, &spec_->key_value_stores}; }
 
  private:
   ComponentHost() = default;
@@ -89,6 +93,7 @@ class ComponentHost {
   const app::VariableResolver* variables_ = nullptr;
   std::unique_ptr<ComponentLogs> logs_;
   engine::StoreLimits limits_;
+  const key_value::Stores* key_value_ = nullptr;
 };
 
 }  // namespace lepton::executors

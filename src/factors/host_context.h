@@ -4,9 +4,11 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "app/allowed_hosts.h"
 #include "app/variables.h"
+#include "factors/key_value_access.h"
 
 namespace lepton::factors {
 
@@ -14,6 +16,8 @@ struct HostContext {
   std::string_view component_id;
   const app::VariableResolver* variables = nullptr;
   const app::AllowedHosts* allowed_hosts = nullptr;
+  KeyValueAccess key_value;
+  std::vector<const key_value::Store*> spin1_stores;  // Spin 1 key-value handles (index + 1)
   std::string self_origin;  // "http://host:port" of the incoming request, for relative URLs
 };
 

@@ -12,6 +12,7 @@ Status define_all(wasmtime_linker_t* linker) {
   LEPTON_CHECK(define_spin1_config(linker));
   LEPTON_CHECK(define_spin1_outbound_http(linker));
   LEPTON_CHECK(define_spin1_outbound_redis(linker));
+  LEPTON_CHECK(define_spin1_key_value(linker));
   return {};
 }
 
@@ -20,6 +21,7 @@ void register_all(component::HostRegistry& registry) {
   wasi_http::register_http(registry);
   register_spin_variables(registry);
   register_spin_redis(registry);
+  register_key_value(registry);
 }
 
 }  // namespace lepton::factors

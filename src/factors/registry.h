@@ -18,5 +18,6 @@ void register_all(component::HostRegistry& registry);
 Status define_spin1_config(wasmtime_linker_t* linker);
 Status define_spin1_outbound_http(wasmtime_linker_t* linker);
 Status define_spin1_outbound_redis(wasmtime_linker_t* linker);
+Status define_spin1_key_value(wasmtime_linker_t* linker);
 
 }  // namespace lepton::factors

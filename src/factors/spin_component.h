@@ -9,6 +9,7 @@
 #include "app/allowed_hosts.h"
 #include "app/variables.h"
 #include "component/host.h"
+#include "factors/key_value_access.h"
 
 namespace lepton::factors {
 
@@ -16,11 +17,14 @@ struct SpinComponent {
   std::string id;
   const app::VariableResolver* variables = nullptr;
   const app::AllowedHosts* allowed_hosts = nullptr;  // null: no network access
+  KeyValueAccess key_value;
 };
 
 // fermyon:spin/variables@2.0.0 (get) and wasi:config/store@0.2.0-draft-2024-09-27 (get, get-all).
 void register_spin_variables(component::HostRegistry& registry);
 // fermyon:spin/redis@2.0.0 (outbound Redis, spin_redis.cc).
 void register_spin_redis(component::HostRegistry& registry);
+// fermyon:spin/key-value@2.0.0 and wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2.
+void register_key_value(component::HostRegistry& registry);
 
 }  // namespace lepton::factors

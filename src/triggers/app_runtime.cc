@@ -18,6 +18,34 @@ Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOption
   runtime->variables_ = std::make_unique<app::VariableResolver>(std::move(resolver));
   LEPTON_CHECK(runtime->variables_->validate());
 
+  // Store files are only created for apps that use key-value, so an app in a read-only
+  // directory that doesn't still starts.
+  bool uses_key_value = !options.key_value_seed.empty();
+  for (const auto& [id, component] : a.components)
+    uses_key_value |= !component.key_value_stores.empty();
+  if (uses_key_value) {
+    LEPTON_TRY(runtime->key_value_,
+               key_value::Stores::open(options.key_value_default_path, options.key_value_stores));
+  } else {
+    runtime->key_value_ = std::make_shared<key_value::Stores>();
+  }
+  // As Spin: a granted label must exist, so a typo fails at startup rather than per request.
+  for (const auto& [id, component] : a.components) {
+    for (const auto& label : component.key_value_stores) {
+      if (!runtime->key_value_->has(label))
+        return fail(
+            "component '{}' uses key-value store '{}', which is not defined: define it in the "
+            "runtime config ([key_value_store.{}]); only 'default' exists without one",
+            id, label, label);
+    }
+  }
+  if (!options.key_value_seed.empty()) {
+    const key_value::Store* store = runtime->key_value_->find("default");
+    for (const auto& [key, value] : options.key_value_seed)
+      LEPTON_CHECK(store->db->set(store->name, key, value));
+  }
+  options.components.key_value = runtime->key_value_.get();
+
   LEPTON_TRY(runtime->engine_, engine::Engine::create(options.engine));
   runtime->linker_ = wasmtime_linker_new(runtime->engine_->raw());
   LEPTON_CHECK(factors::define_all(runtime->linker_));
@@ -29,13 +57,14 @@ Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOption
   for (const auto& t : a.redis_triggers) used.insert(t.component);
   for (const auto& id : used) {
     auto it = a.components.find(id);
-    if (it == a.components.end()) return fail("a trigger names component '{}', which is not defined", id);
-    LEPTON_TRY(auto host, executors::ComponentHost::load(*runtime->engine_, runtime->linker_, runtime->registry_,
-                                                         it->second, *runtime->variables_,
-                                                         options.components));
-    spdlog::debug("component '{}' ready ({})", id,
-                  host->module_origin() == engine::ModuleOrigin::CacheHit ? "precompiled cache"
-                                                                          : "compiled");
+    if (it == a.components.end())
+      return fail("a trigger names component '{}', which is not defined", id);
+    LEPTON_TRY(auto host, executors::ComponentHost::load(*runtime->engine_, runtime->linker_,
+                                                         runtime->registry_, it->second,
+                                                         *runtime->variables_, options.components));
+    spdlog::debug(
+        "component '{}' ready ({})", id,
+        host->module_origin() == engine::ModuleOrigin::CacheHit ? "precompiled cache" : "compiled");
     runtime->components_.emplace(id, std::move(host));
   }
   return runtime;

@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "engine/engine.h"
 #include "executors/component_host.h"
+#include "key_value/store.h"
 
 namespace lepton::triggers {
 
@@ -20,6 +21,11 @@ struct RuntimeOptions {
   engine::EngineOptions engine;
   executors::ComponentOptions components;
   std::map<std::string, std::string> variables;  // --variable values (highest precedence)
+  // Key-value stores: `default` at default_path (nullopt: in memory), the runtime config's
+  // stores, and --key-value pairs written to `default` at startup.
+  std::optional<std::filesystem::path> key_value_default_path;
+  std::vector<key_value::StoreSpec> key_value_stores;
+  std::vector<std::pair<std::string, std::string>> key_value_seed;
 };
 
 class AppRuntime {
@@ -43,6 +49,7 @@ class AppRuntime {
   wasmtime_linker_t* linker_ = nullptr;
   component::HostRegistry registry_;  // component-model host interfaces
   std::unique_ptr<app::VariableResolver> variables_;
+  std::shared_ptr<key_value::Stores> key_value_;
   std::map<std::string, std::unique_ptr<executors::ComponentHost>> components_;
 };
 

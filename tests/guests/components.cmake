@@ -16,6 +16,10 @@
 #                              (tests/guests/components/redis.c)
 #   greeted-composed           greeted with greeter plugged in (wasm-tools compose): one
 #                              component whose two nested components call each other
+#   kv         C, wit-bindgen  wasi:http handler over fermyon:spin/key-value@2.0.0 (kv.c has the
+#                              path scheme: /<label>/get|set|delete|exists/<key>, /<label>/keys)
+#   kv-wasi    C, wit-bindgen  wasi:http handler over wasi:keyvalue@0.2.0-draft2: GET /<bucket>
+#                              runs a store/atomics/batch scenario, answers its transcript
 #   js-hello   Spin JS SDK v3 (j2w / componentize-js): 200 "Hello from JS"
 #   py-hello   Spin Python SDK (componentize-py): 200 "Hello from Python"
 #
@@ -132,24 +136,34 @@ function(_cg_add name output expect)
 endfunction()
 
 # --- C components: WIT -> wit-bindgen c -> clang -> component embed -> component new --adapt ----
-set(_cg_http_worlds http-handler greeted-handler redis-handler)
-set(_cg_c_worlds http-handler resources all-types greeter-provider greeted-handler redis-handler)
+set(_cg_http_worlds http-handler greeted-handler redis-handler kv-handler kv-wasi-handler)
+set(_cg_c_worlds http-handler resources all-types greeter-provider greeted-handler redis-handler
+                   kv-handler kv-wasi-handler)
 set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stream:http-handler
                  stdio:http-handler resources:resources all-types:all-types
-                 greeter:greeter-provider greeted:greeted-handler redis:redis-handler)
+                 greeter:greeter-provider greeted:greeted-handler redis:redis-handler
+                 kv:kv-handler kv-wasi:kv-wasi-handler)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)
   # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.
+  # fermyon:spin (redis, key-value) and wasi:keyvalue: interfaces from the Spin SDK WIT
+  # (Apache-2.0), kept in the repo. The two fermyon:spin files form one package directory.
   set(_cg_spin_redis_wit ${_cg_src}/wit/deps/fermyon-spin-redis.wit)
+  set(_cg_spin_kv_wit ${_cg_src}/wit/deps/fermyon-spin-key-value.wit)
+  set(_cg_wasi_kv_wit ${_cg_src}/wit/deps/wasi-keyvalue.wit)
   set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit
-                    ${_cg_wit}/deps/fermyon-spin-redis.wit)
+                    ${_cg_wit}/deps/fermyon-spin/redis.wit ${_cg_wit}/deps/fermyon-spin/key-value.wit
+                    ${_cg_wit}/deps/wasi-keyvalue.wit)
   add_custom_command(OUTPUT ${_cg_wit_files}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${_cg_wit}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${_cg_wit}/deps
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${_cg_wit}/deps/fermyon-spin
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_src}/wit/guests.wit ${_cg_wit}/guests.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_http_wit} ${_cg_wit}/deps/wasi-http@0.2.3.wit
-    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_redis_wit} ${_cg_wit}/deps/fermyon-spin-redis.wit
-    DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit} ${_cg_spin_redis_wit}
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_redis_wit} ${_cg_wit}/deps/fermyon-spin/redis.wit
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_kv_wit} ${_cg_wit}/deps/fermyon-spin/key-value.wit
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_wasi_kv_wit} ${_cg_wit}/deps/wasi-keyvalue.wit
+    DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit} ${_cg_spin_redis_wit} ${_cg_spin_kv_wit}
+            ${_cg_wasi_kv_wit}
     COMMENT "Staging component guest WIT"
     VERBATIM)
 

@@ -12,6 +12,8 @@
 //   /memory         reports whether memory left by an earlier request is visible, then dirties it
 //   /status?<n>     answers with status n
 //   /stdout         prints to stdout and stderr
+//   /kv?<label>/<op>[/<key>[/<value>]]  key-value: op get|set|delete|exists|keys; answers the
+//                   value / "ok" / "true"|"false" / keys one per line, or 500 "error <tag>"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,27 @@ REDIS_IMPORT("smembers")
 void redis_smembers(const char*, uint32_t, const char*, uint32_t, uint8_t*);
 REDIS_IMPORT("execute")
 void redis_execute(const char*, uint32_t, const char*, uint32_t, const void*, uint32_t, uint8_t*);
+__attribute__((import_module("key-value"), import_name("open"))) void kv_open(const char* label,
+                                                                              uint32_t len,
+                                                                              uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("get"))) void kv_get(uint32_t store,
+                                                                            const char* key,
+                                                                            uint32_t len,
+                                                                            uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("set"))) void kv_set(
+    uint32_t store, const char* key, uint32_t len, const char* value, uint32_t value_len,
+    uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("delete"))) void kv_delete(uint32_t store,
+                                                                                  const char* key,
+                                                                                  uint32_t len,
+                                                                                  uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("exists"))) void kv_exists(uint32_t store,
+                                                                                  const char* key,
+                                                                                  uint32_t len,
+                                                                                  uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("get-keys"))) void kv_get_keys(
+    uint32_t store, uint8_t* ret);
+__attribute__((import_module("key-value"), import_name("close"))) void kv_close(uint32_t store);
 
 static char* out;
 static size_t out_len, out_cap;
@@ -222,6 +245,53 @@ __attribute__((export_name("handle-http-request"))) void* handle_http_request(
       RET.status = 502;
       emits("redis-error ");
       emits(fail);
+    }
+  } else if (starts_with(uri, uri_len, "/kv")) {
+    // q = <label>/<op>[/<key>[/<value>]]: split at the first three slashes.
+    const char* part[4] = {q, "", "", ""};
+    uint32_t plen[4] = {qlen, 0, 0, 0};
+    for (int p = 0; p < 3; p++) {
+      const char* slash = memchr(part[p], '/', plen[p]);
+      if (!slash) break;
+      part[p + 1] = slash + 1;
+      plen[p + 1] = plen[p] - (uint32_t)(slash + 1 - part[p]);
+      plen[p] = (uint32_t)(slash - part[p]);
+    }
+    static uint8_t ret[16] __attribute__((aligned(4)));
+    kv_open(part[0], plen[0], ret);
+    if (ret[0] != 0) {
+      RET.status = 500;
+      emitf("error %ld", ret[4]);
+    } else {
+      uint32_t store = *(uint32_t*)(ret + 4);
+      const char* op = part[1];
+      if (plen[1] == 3 && memcmp(op, "get", 3) == 0) {
+        kv_get(store, part[2], plen[2], ret);
+        if (ret[0] == 0) emit(*(const char**)(ret + 4), *(uint32_t*)(ret + 8));
+      } else if (plen[1] == 3 && memcmp(op, "set", 3) == 0) {
+        kv_set(store, part[2], plen[2], part[3], plen[3], ret);
+        if (ret[0] == 0) emits("ok");
+      } else if (plen[1] == 6 && memcmp(op, "delete", 6) == 0) {
+        kv_delete(store, part[2], plen[2], ret);
+        if (ret[0] == 0) emits("ok");
+      } else if (plen[1] == 6 && memcmp(op, "exists", 6) == 0) {
+        kv_exists(store, part[2], plen[2], ret);
+        if (ret[0] == 0) emits(ret[4] ? "true" : "false");
+      } else {
+        kv_get_keys(store, ret);
+        if (ret[0] == 0) {
+          const str_t* keys = *(const str_t**)(ret + 4);
+          for (uint32_t i = 0; i < *(uint32_t*)(ret + 8); i++) {
+            emit(keys[i].ptr, keys[i].len);
+            emits("\n");
+          }
+        }
+      }
+      if (ret[0] != 0) {
+        RET.status = 500;
+        emitf("error %ld", ret[4]);
+      }
+      kv_close(store);
     }
   } else if (starts_with(uri, uri_len, "/trap")) {
     __builtin_trap();

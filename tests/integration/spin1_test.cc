@@ -323,6 +323,28 @@ TEST(UpErrors, PortInUseIsReported) {
   EXPECT_NE(second.output.find(addr), std::string::npos) << second.output;
 }
 
+// The Spin 1 `key-value` import over the same stores as the component interfaces: error tags
+// are Spin 1's (2 access-denied, 4 no-such-key).
+TEST_F(Spin1Test, KeyValueThroughTheSpin1Abi) {
+  auto server =
+      start(probe_manifest("key_value_stores = [\"default\"]"), {"--key-value", "seed=s"});
+  ASSERT_TRUE(server);
+  auto body = [&](const std::string& path) {
+    auto r = server->get(path);
+    return r ? std::to_string(r->status) + " " + r->body : r.error().message;
+  };
+  EXPECT_EQ(body("/kv?default/get/seed"), "200 s");
+  EXPECT_EQ(body("/kv?default/get/a"), "500 error 4");
+  EXPECT_EQ(body("/kv?default/exists/a"), "200 false");
+  EXPECT_EQ(body("/kv?default/set/a/value/with/slash"), "200 ok");
+  EXPECT_EQ(body("/kv?default/get/a"), "200 value/with/slash");
+  EXPECT_EQ(body("/kv?default/exists/a"), "200 true");
+  EXPECT_EQ(body("/kv?default/keys"), "200 a\nseed\n");
+  EXPECT_EQ(body("/kv?default/delete/a"), "200 ok");
+  EXPECT_EQ(body("/kv?default/keys"), "200 seed\n");
+  EXPECT_EQ(body("/kv?private/get/a"), "500 error 2");
+}
+
 }  // namespace
 }  // namespace lepton::testing
 
