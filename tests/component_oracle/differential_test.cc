@@ -29,6 +29,7 @@
 #include "engine/module.h"
 #include "engine/store.h"
 #include "factors/registry.h"
+#include "support/test_engine.h"
 
 namespace lepton {
 namespace {
@@ -551,11 +552,7 @@ class Differential : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!std::filesystem::exists(component_path())) return;
-    engine::EngineOptions options;
-    options.max_instances = 8;
-    options.max_instance_memory = 64 << 20;
-    options.cache_dir = std::filesystem::temp_directory_path() / "lepton-test-module-cache";
-    auto e = engine::Engine::create(options);
+    auto e = lepton::testing::make_test_engine();
     ASSERT_TRUE(e.ok()) << e.error().message;
     engine_ = std::move(*e).release();
     registry_ = new component::HostRegistry();

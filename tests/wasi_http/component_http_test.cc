@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/module.h"
 #include "engine/store.h"
+#include "support/test_engine.h"
 #include "wasi2/wasi2.h"
 #include "wasi_http/wasi_http.h"
 
@@ -32,12 +33,7 @@ std::string skip_reason(const std::string& name) {
 class ComponentHttp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    engine::EngineOptions options;
-    options.max_instances = 8;
-    options.max_instance_memory = 64 << 20;
-    // Content-addressed and checksummed: sharing it between runs only saves compile time.
-    options.cache_dir = std::filesystem::temp_directory_path() / "lepton-test-module-cache";
-    auto e = engine::Engine::create(options);
+    auto e = lepton::testing::make_test_engine();
     ASSERT_TRUE(e.ok()) << e.error().message;
     engine_ = std::move(*e).release();
     registry_ = new component::HostRegistry();

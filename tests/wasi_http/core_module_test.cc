@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/module.h"
 #include "engine/store.h"
+#include "support/test_engine.h"
 #include "wasi2/wasi2.h"
 #include "wasi_http/wasi_http.h"
 
@@ -28,11 +29,7 @@ std::filesystem::path guest(const std::string& file) {
 class CoreModule : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    engine::EngineOptions options;
-    options.max_instances = 8;
-    options.max_instance_memory = 64 << 20;
-    options.cache_dir = std::filesystem::temp_directory_path() / "lepton-test-module-cache";
-    auto e = engine::Engine::create(options);
+    auto e = lepton::testing::make_test_engine();
     ASSERT_TRUE(e.ok()) << e.error().message;
     engine_ = std::move(*e).release();
     registry_ = new component::HostRegistry();

@@ -1,0 +1,22 @@
+// The engine the in-process component tests share: a few small pooled slots and the module cache
+// in the temp directory (content-addressed and checksummed, so sharing it between runs and test
+// binaries only saves compile time). Header-only: any test folder can use it without linking.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "common/result.h"
+#include "engine/engine.h"
+
+namespace lepton::testing {
+
+inline Result<std::unique_ptr<engine::Engine>> make_test_engine() {
+  engine::EngineOptions options;
+  options.max_instances = 8;
+  options.max_instance_memory = 64 << 20;
+  options.cache_dir = std::filesystem::temp_directory_path() / "lepton-test-module-cache";
+  return engine::Engine::create(options);
+}
+
+}  // namespace lepton::testing
