@@ -84,6 +84,16 @@ sigset_t termination_signals() {
   return set;
 }
 
+// Stops the Redis subscriptions; a handler still running after 10 s (a guest that never
+// returns, without --request-timeout) is abandoned by exiting the process.
+void stop_redis(triggers::RedisTrigger& redis) {
+  if (redis.stop(std::chrono::seconds(10))) return;
+  spdlog::warn("a Redis handler is still running after 10 s; exiting without waiting for it");
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(kOk);
+}
+
 int run_up(const UpFlags& flags) {
   // Block the signals before any thread starts, so only sigwait below receives them.
   sigset_t signals = termination_signals();
@@ -197,7 +207,7 @@ int run_up(const UpFlags& flags) {
     int signal = 0;
     sigwait(&signals, &signal);
     spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    redis->stop();
+    stop_redis(*redis);
     return kOk;
   }
 
@@ -230,7 +240,7 @@ int run_up(const UpFlags& flags) {
   sigwait(&signals, &signal);
   spdlog::info("received {}, finishing in-flight requests",
                signal == SIGINT ? "SIGINT" : "SIGTERM");
-  if (redis) redis->stop();
+  if (redis) stop_redis(*redis);
   (*server)->shutdown(std::chrono::seconds(10));
   return kOk;
 }

@@ -180,14 +180,25 @@ Status Subscriber::connect() {
 }
 
 void Subscriber::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    run();
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    finished_cv_.notify_all();
+  });
 }
 
-void Subscriber::stop() {
+bool Subscriber::stop(std::chrono::milliseconds grace) {
   stopping_ = true;
   uint64_t one = 1;
   if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return true;
+  if (grace != std::chrono::milliseconds::max()) {
+    std::unique_lock lock(mutex_);
+    if (!finished_cv_.wait_for(lock, grace, [this] { return finished_; })) return false;
+  }
+  thread_.join();
+  return true;
 }
 
 std::string Subscriber::serve(Connection& c) {

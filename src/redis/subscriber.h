@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,8 +45,10 @@ class Subscriber {
   // serves that connection on a thread.
   Status connect();
   void start();
-  // Wakes the thread and joins it. Idempotent.
-  void stop();
+  // Wakes the thread and waits up to `grace` for it to finish (it finishes the message being
+  // handled first). Returns false when it is still running, e.g. a guest that never returns:
+  // the caller should then exit the process rather than destroy the subscriber (which waits).
+  bool stop(std::chrono::milliseconds grace = std::chrono::milliseconds::max());
 
  private:
   struct Connection;
@@ -63,6 +67,9 @@ class Subscriber {
   Options options_;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable finished_cv_;
+  bool finished_ = false;
   std::unique_ptr<Connection> connection_;  // the one connect() made, handed to the thread
   std::thread thread_;
 };

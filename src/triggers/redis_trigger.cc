@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lepton::triggers {
@@ -83,9 +84,21 @@ Status RedisTrigger::start() {
   return {};
 }
 
-void RedisTrigger::stop() {
-  for (auto& [url, sub] : subscriptions_)
-    if (sub->subscriber) sub->subscriber->stop();
+bool RedisTrigger::stop(std::chrono::milliseconds grace) {
+  using Clock = std::chrono::steady_clock;
+  bool forever = grace == std::chrono::milliseconds::max();
+  auto until = forever ? Clock::time_point::max() : Clock::now() + grace;
+  bool all = true;
+  for (auto& [url, sub] : subscriptions_) {
+    if (!sub->subscriber) continue;
+    auto left =
+        forever
+            ? grace
+            : std::max(std::chrono::milliseconds(0),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
+    all &= sub->subscriber->stop(left);
+  }
+  return all;
 }
 
 void RedisTrigger::deliver(const Subscription& s, const std::string& channel,

@@ -5,6 +5,7 @@
 // (redis/subscriber.h).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,8 +28,9 @@ class RedisTrigger {
   // Connects and subscribes every address (the error names the first that fails), prints Spin's
   // "Active Channels on <addr>:" listing, and starts delivering messages.
   Status start();
-  // Stops every subscription (after the message being handled). Idempotent.
-  void stop();
+  // Stops every subscription (after the message being handled), waiting at most `grace` for
+  // handlers still running; false when one still is (see redis::Subscriber::stop).
+  bool stop(std::chrono::milliseconds grace = std::chrono::milliseconds::max());
 
  private:
   struct Subscription {

@@ -222,6 +222,39 @@ source = "{}"
   EXPECT_EQ(wait_for_list("log", 1), "both");
 }
 
+TEST_F(RedisTriggerTest, Spin1CoreModule) {
+  // tests/guests/spin1_probe.c exports handle-redis-message (wit-bindgen 0.2 ABI) and stores each
+  // payload with Spin 1 outbound-redis `set`.
+  up(fmt::format(R"(spin_manifest_version = "1"
+name = "spin1-redis"
+trigger = {{ type = "redis", address = "{0}" }}
+[[component]]
+id = "probe"
+source = "{1}"
+allowed_outbound_hosts = ["{0}"]
+environment = {{ REDIS_ADDRESS = "{0}", LOG_KEY = "spin1-last" }}
+[component.trigger]
+channel = "spin1"
+)",
+                 redis_->url(), guest("spin1_probe")));
+  EXPECT_EQ(publish("spin1", "one"), "1");
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (redis_->command({"GET", "spin1-last"}) != "one" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(redis_->command({"GET", "spin1-last"}), "one");
+  EXPECT_EQ(publish("spin1", "trap"), "1");
+  EXPECT_EQ(publish("spin1", "fail"), "1");
+  EXPECT_EQ(publish("spin1", "two"), "1");
+  until = std::chrono::steady_clock::now() + 10s;
+  while (redis_->command({"GET", "spin1-last"}) != "two" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(redis_->command({"GET", "spin1-last"}), "two");
+  EXPECT_TRUE(server_->wait_for_output("component 'probe' failed to handle a message on channel "
+                                       "'spin1'"))
+      << server_->output();
+  EXPECT_TRUE(server_->wait_for_output("the Redis handler returned an error")) << server_->output();
+}
+
 TEST_F(RedisTriggerTest, StartupErrors) {
   // Nothing listens: Spin fails at startup too.
   uint16_t dead = free_port();
