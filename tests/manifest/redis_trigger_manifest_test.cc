@@ -85,7 +85,8 @@ component = "c"
 [component.c]
 source = "c.wasm"
 )")),
-              HasSubstr("/apps/r/spin.toml:6"));
+              HasSubstr("/apps/r/spin.toml:7:11: invalid type for 'channel' in [[trigger.redis]]: "
+                        "expected a string"));
   // No component.
   EXPECT_THAT(Err(V2(R"(
 [[trigger.redis]]
@@ -137,6 +138,11 @@ source = "c.wasm"
 [application.trigger.redis]
 address = "redis://h"
 channel = "c"
+[[trigger.redis]]
+channel = "c"
+component = "c"
+[component.c]
+source = "c.wasm"
 )")),
               HasSubstr("unknown field 'channel' in [application.trigger.redis]"));
 }
