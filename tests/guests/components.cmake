@@ -16,7 +16,7 @@
 #                              (tests/guests/components/redis.c)
 #   redis-trigger C, wit-bindgen  Redis trigger handler (fermyon:spin/inbound-redis@2.0.0): RPUSHes
 #                              each message to $LOG_KEY on $REDIS_ADDRESS; "trap" traps, "fail"
-#                              returns an error (tests/guests/components/redis_trigger.c)
+#                              returns an error, "loop" never returns (redis_trigger.c)
 #   greeted-composed           greeted with greeter plugged in (wasm-tools compose): one
 #                              component whose two nested components call each other
 #   kv         C, wit-bindgen  wasi:http handler over fermyon:spin/key-value@2.0.0 (kv.c has the

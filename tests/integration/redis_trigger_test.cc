@@ -200,6 +200,18 @@ TEST_F(RedisTriggerTest, StopsPromptlyWhileRedisIsDown) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
+TEST_F(RedisTriggerTest, AHandlerThatNeverReturnsDoesNotHangTheStop) {
+  up(simple_app());
+  EXPECT_EQ(publish("messages", "loop"), "1");
+  std::this_thread::sleep_for(200ms);  // the guest is spinning now
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(server_->stop(), 0) << server_->output();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+  EXPECT_NE(server_->output().find("a Redis handler is still running after 10 s"),
+            std::string::npos)
+      << server_->output();
+}
+
 TEST_F(RedisTriggerTest, ServesHttpAndRedisTogether) {
   std::string hello = guest("components/hello");
   if (!std::filesystem::exists(hello)) GTEST_SKIP() << "component hello was not built";
@@ -239,18 +251,21 @@ channel = "spin1"
                  redis_->url(), guest("spin1_probe")));
   EXPECT_EQ(publish("spin1", "one"), "1");
   auto until = std::chrono::steady_clock::now() + 10s;
-  while (redis_->command({"GET", "spin1-last"}) != "one" && std::chrono::steady_clock::now() < until)
+  while (redis_->command({"GET", "spin1-last"}) != "one" &&
+         std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(20ms);
   EXPECT_EQ(redis_->command({"GET", "spin1-last"}), "one");
   EXPECT_EQ(publish("spin1", "trap"), "1");
   EXPECT_EQ(publish("spin1", "fail"), "1");
   EXPECT_EQ(publish("spin1", "two"), "1");
   until = std::chrono::steady_clock::now() + 10s;
-  while (redis_->command({"GET", "spin1-last"}) != "two" && std::chrono::steady_clock::now() < until)
+  while (redis_->command({"GET", "spin1-last"}) != "two" &&
+         std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(20ms);
   EXPECT_EQ(redis_->command({"GET", "spin1-last"}), "two");
-  EXPECT_TRUE(server_->wait_for_output("component 'probe' failed to handle a message on channel "
-                                       "'spin1'"))
+  EXPECT_TRUE(
+      server_->wait_for_output("component 'probe' failed to handle a message on channel "
+                               "'spin1'"))
       << server_->output();
   EXPECT_TRUE(server_->wait_for_output("the Redis handler returned an error")) << server_->output();
 }

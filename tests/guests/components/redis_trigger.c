@@ -1,7 +1,8 @@
 // redis-trigger: a Redis trigger handler exporting fermyon:spin/inbound-redis#handle-message.
 // Each message is appended (RPUSH, through fermyon:spin/redis@2.0.0) to the list $LOG_KEY on the
 // server $REDIS_ADDRESS, so a test sees what arrived and in which order. Two payloads misbehave on
-// purpose: "trap" traps (unreachable), "fail" returns err(error) without recording anything.
+// purpose: "trap" traps (unreachable), "fail" returns err(error) without recording anything, and
+// "loop" never returns.
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@ bool exports_fermyon_spin_inbound_redis_handle_message(
     exports_fermyon_spin_inbound_redis_payload_t *message,
     exports_fermyon_spin_inbound_redis_error_t *err) {
   if (is(message, "trap")) __builtin_trap();
+  if (is(message, "loop"))
+    for (volatile int spin = 0;; spin++) {
+    }
   bool ok = false;
   const char *address = getenv("REDIS_ADDRESS");
   const char *key = getenv("LOG_KEY");
