@@ -143,6 +143,9 @@ set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stre
                  stdio:http-handler resources:resources all-types:all-types
                  greeter:greeter-provider greeted:greeted-handler redis:redis-handler
                  kv:kv-handler kv-wasi:kv-wasi-handler)
+list(APPEND _cg_http_worlds mysql-handler mqtt-handler)
+list(APPEND _cg_c_worlds mysql-handler mqtt-handler)
+list(APPEND _cg_c_guests mysql:mysql-handler mqtt:mqtt-handler)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)
   # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.
@@ -154,6 +157,15 @@ if(NOT _cg_missing_c)
   set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit
                     ${_cg_wit}/deps/fermyon-spin/redis.wit ${_cg_wit}/deps/fermyon-spin/key-value.wit
                     ${_cg_wit}/deps/wasi-keyvalue.wit)
+  # fermyon:spin mysql (+ rdbms-types) and mqtt, also from Spin's WIT.
+  set(_cg_spin_more_wit mysql rdbms-types mqtt)
+  set(_cg_spin_more_copy)
+  foreach(n ${_cg_spin_more_wit})
+    list(APPEND _cg_wit_files ${_cg_wit}/deps/fermyon-spin/${n}.wit)
+    list(APPEND _cg_spin_more_copy COMMAND ${CMAKE_COMMAND} -E copy
+         ${_cg_src}/wit/deps/fermyon-spin-${n}.wit ${_cg_wit}/deps/fermyon-spin/${n}.wit)
+    list(APPEND _cg_spin_more_deps ${_cg_src}/wit/deps/fermyon-spin-${n}.wit)
+  endforeach()
   add_custom_command(OUTPUT ${_cg_wit_files}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${_cg_wit}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${_cg_wit}/deps/fermyon-spin
@@ -162,8 +174,9 @@ if(NOT _cg_missing_c)
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_redis_wit} ${_cg_wit}/deps/fermyon-spin/redis.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_kv_wit} ${_cg_wit}/deps/fermyon-spin/key-value.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_wasi_kv_wit} ${_cg_wit}/deps/wasi-keyvalue.wit
+    ${_cg_spin_more_copy}
     DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit} ${_cg_spin_redis_wit} ${_cg_spin_kv_wit}
-            ${_cg_wasi_kv_wit}
+            ${_cg_wasi_kv_wit} ${_cg_spin_more_deps}
     COMMENT "Staging component guest WIT"
     VERBATIM)
 
