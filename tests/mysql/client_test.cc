@@ -101,8 +101,9 @@ TEST_F(MysqlClientTest, EveryParameterTypeRoundTripsThroughATable) {
                             std::string("abc"),
                             Null{},
                             true};
-  EXPECT_FALSE(client_->execute(
-      "INSERT INTO all_types VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", params));
+  auto inserted = client_->execute(
+      "INSERT INTO all_types VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", params);
+  EXPECT_FALSE(inserted) << inserted->message;
   RowSet rs = query_ok(*client_, "SELECT * FROM all_types");
   ASSERT_EQ(rs.columns.size(), 18u);
   std::vector<DataType> want{DataType::kInt8,       DataType::kUint8,      DataType::kInt16,

@@ -98,7 +98,8 @@ std::unique_ptr<MariadbServer> MariadbServer::start(std::string* why) {
     execl(daemon->c_str(), daemon->c_str(), "--no-defaults", datadir.c_str(), user.c_str(),
           portarg.c_str(), "--bind-address=127.0.0.1", sock.c_str(), pidf.c_str(),
           "--skip-grant-tables", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-          "--skip-name-resolve", static_cast<char*>(nullptr));
+          "--skip-name-resolve", "--character-set-server=utf8mb4",
+          "--collation-server=utf8mb4_general_ci", static_cast<char*>(nullptr));
     _exit(127);
   }
   server->pid_ = pid;
