@@ -15,6 +15,8 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   # tests: outbound Redis against a real server
   redis-server
+  # tests: outbound MySQL and MQTT against real servers
+  mariadb-server libmariadb-dev mosquitto libmosquitto-dev
   # benchmarks
   wrk
 )

@@ -14,6 +14,7 @@ Status define_all(wasmtime_linker_t* linker) {
   LEPTON_CHECK(define_spin1_outbound_http(linker));
   LEPTON_CHECK(define_spin1_outbound_redis(linker));
   LEPTON_CHECK(define_spin1_key_value(linker));
+  LEPTON_CHECK(define_spin1_outbound_mysql(linker));
   return {};
 }
 
@@ -24,6 +25,8 @@ void register_all(component::HostRegistry& registry) {
   register_spin_redis(registry);
   register_key_value(registry);
   register_spin_redis_types(registry);
+  register_spin_mysql(registry);
+  register_spin_mqtt(registry);
 }
 
 }  // namespace lepton::factors

@@ -26,5 +26,9 @@ void register_spin_variables(component::HostRegistry& registry);
 void register_spin_redis(component::HostRegistry& registry);
 // fermyon:spin/key-value@2.0.0 and wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2.
 void register_key_value(component::HostRegistry& registry);
+// fermyon:spin/mysql@2.0.0 and fermyon:spin/rdbms-types@2.0.0 (outbound MySQL, spin_mysql.cc).
+void register_spin_mysql(component::HostRegistry& registry);
+// fermyon:spin/mqtt@2.0.0 (outbound MQTT, spin_mqtt.cc).
+void register_spin_mqtt(component::HostRegistry& registry);
 
 }  // namespace lepton::factors

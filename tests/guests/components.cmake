@@ -148,31 +148,35 @@ set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stre
                  greeter:greeter-provider greeted:greeted-handler redis:redis-handler
                  kv:kv-handler kv-wasi:kv-wasi-handler)
 list(APPEND _cg_c_guests redis-trigger:redis-trigger-handler)
+list(APPEND _cg_http_worlds mysql-handler mqtt-handler)
+list(APPEND _cg_c_worlds mysql-handler mqtt-handler)
+list(APPEND _cg_c_guests mysql:mysql-handler mqtt:mqtt-handler)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)
   # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.
-  # fermyon:spin (redis, key-value) and wasi:keyvalue: interfaces from the Spin SDK WIT
-  # (Apache-2.0), kept in the repo. The two fermyon:spin files form one package directory.
-  set(_cg_spin_redis_wit ${_cg_src}/wit/deps/fermyon-spin-redis.wit)
-  set(_cg_spin_kv_wit ${_cg_src}/wit/deps/fermyon-spin-key-value.wit)
-  set(_cg_wasi_kv_wit ${_cg_src}/wit/deps/wasi-keyvalue.wit)
-  set(_cg_spin_inbound_redis_wit ${_cg_src}/wit/deps/fermyon-spin-inbound-redis.wit)
-  set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit
-                    ${_cg_wit}/deps/fermyon-spin/redis.wit ${_cg_wit}/deps/fermyon-spin/key-value.wit
-                    ${_cg_wit}/deps/wasi-keyvalue.wit
-                    ${_cg_wit}/deps/fermyon-spin/inbound-redis.wit)
+  # Spin's interfaces (Apache-2.0) are kept in the repo as wit/deps/<package>-<interface>.wit:
+  # every fermyon-spin-<name>.wit becomes deps/fermyon-spin/<name>.wit (one package directory),
+  # every other file is staged as is.
+  file(GLOB _cg_dep_wits CONFIGURE_DEPENDS ${_cg_src}/wit/deps/*.wit)
+  set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit)
+  set(_cg_dep_copy)
+  foreach(f ${_cg_dep_wits})
+    get_filename_component(n ${f} NAME)
+    if(n MATCHES "^fermyon-spin-(.*)$")
+      set(dest ${_cg_wit}/deps/fermyon-spin/${CMAKE_MATCH_1})
+    else()
+      set(dest ${_cg_wit}/deps/${n})
+    endif()
+    list(APPEND _cg_wit_files ${dest})
+    list(APPEND _cg_dep_copy COMMAND ${CMAKE_COMMAND} -E copy ${f} ${dest})
+  endforeach()
   add_custom_command(OUTPUT ${_cg_wit_files}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${_cg_wit}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${_cg_wit}/deps/fermyon-spin
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_src}/wit/guests.wit ${_cg_wit}/guests.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_http_wit} ${_cg_wit}/deps/wasi-http@0.2.3.wit
-    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_redis_wit} ${_cg_wit}/deps/fermyon-spin/redis.wit
-    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_kv_wit} ${_cg_wit}/deps/fermyon-spin/key-value.wit
-    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_wasi_kv_wit} ${_cg_wit}/deps/wasi-keyvalue.wit
-    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_inbound_redis_wit}
-            ${_cg_wit}/deps/fermyon-spin/inbound-redis.wit
-    DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit} ${_cg_spin_redis_wit} ${_cg_spin_kv_wit}
-            ${_cg_wasi_kv_wit} ${_cg_spin_inbound_redis_wit}
+    ${_cg_dep_copy}
+    DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit} ${_cg_dep_wits}
     COMMENT "Staging component guest WIT"
     VERBATIM)
 

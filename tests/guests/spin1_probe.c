@@ -6,6 +6,9 @@
 //   /outbound?<url> wasi-outbound-http request(GET url); reports status/body or error code
 //   /redis?<addr>   outbound-redis at addr: set spin1-key=v1, get it, incr spin1-counter,
 //                   sadd/smembers spin1-set, execute ECHO, del both; "redis-error <op>" on failure
+//   /mysql?<addr>   outbound-mysql at addr: execute INSERT INTO spin1 VALUES (7, 'seven'), then
+//                   query SELECT id, name FROM spin1 WHERE id = 7; answers "cols=<name:type,...>
+//                   rows=<n> <id> <name>" or 502 "mysql-error <tag> <message>"
 //   /trap           executes unreachable
 //   /loop           never returns
 //   /hog            grows memory until it fails, then returns the number of pages obtained
@@ -104,6 +107,22 @@ __attribute__((import_module("key-value"), import_name("exists"))) void kv_exist
 __attribute__((import_module("key-value"), import_name("get-keys"))) void kv_get_keys(
     uint32_t store, uint8_t* ret);
 __attribute__((import_module("key-value"), import_name("close"))) void kv_close(uint32_t store);
+
+// outbound-mysql (Spin 1): query/execute(address, statement, params) -> expected<_, mysql-error>.
+// A parameter-value / db-value is 16 bytes (tag u8, payload at 8).
+typedef struct {
+  uint8_t tag;
+  uint8_t pad[7];
+  union {
+    int32_t s32;
+    int64_t s64;
+    str_t s;
+  } v;
+} mysql_value_t;
+__attribute__((import_module("outbound-mysql"), import_name("execute"))) void mysql_execute(
+    const char*, uint32_t, const char*, uint32_t, const mysql_value_t*, uint32_t, uint8_t*);
+__attribute__((import_module("outbound-mysql"), import_name("query"))) void mysql_query(
+    const char*, uint32_t, const char*, uint32_t, const mysql_value_t*, uint32_t, uint8_t*);
 
 static char* out;
 static size_t out_len, out_cap;
@@ -246,6 +265,39 @@ __attribute__((export_name("handle-http-request"))) void* handle_http_request(
       RET.status = 502;
       emits("redis-error ");
       emits(fail);
+    }
+  } else if (starts_with(uri, uri_len, "/mysql")) {
+    static uint8_t ret[20] __attribute__((aligned(4)));
+    mysql_value_t params[2] = {{3, {0}, {.s32 = 7}}, {11, {0}, {.s = {"seven", 5}}}};
+    static const char insert[] = "INSERT INTO spin1 VALUES (?, ?)";
+    static const char select[] = "SELECT id, name FROM spin1 WHERE id = ?";
+    mysql_execute(q, qlen, insert, sizeof insert - 1, params, 2, ret);
+    if (ret[0] == 0) mysql_query(q, qlen, select, sizeof select - 1, params, 1, ret);
+    if (ret[0] != 0) {
+      RET.status = 502;
+      emitf("mysql-error %ld ", ret[4]);
+      emit(*(const char**)(ret + 8), *(uint32_t*)(ret + 12));
+    } else {
+      const uint8_t* cols = *(const uint8_t**)(ret + 4);
+      uint32_t ncols = *(uint32_t*)(ret + 8);
+      const uint8_t* rows = *(const uint8_t**)(ret + 12);
+      uint32_t nrows = *(uint32_t*)(ret + 16);
+      emits("cols=");
+      for (uint32_t i = 0; i < ncols; i++) {
+        if (i) emits(",");
+        emit(*(const char**)(cols + 12 * i), *(uint32_t*)(cols + 12 * i + 4));
+        emitf(":%ld", cols[12 * i + 8]);
+      }
+      emitf(" rows=%ld", nrows);
+      for (uint32_t r = 0; r < nrows; r++) {
+        const mysql_value_t* row = *(const mysql_value_t**)(rows + 8 * r);
+        uint32_t n = *(uint32_t*)(rows + 8 * r + 4);
+        for (uint32_t i = 0; i < n; i++) {
+          if (row[i].tag == 3) emitf(" %ld", row[i].v.s32);
+          else if (row[i].tag == 11) { emits(" "); emit(row[i].v.s.ptr, row[i].v.s.len); }
+          else emitf(" tag%ld", row[i].tag);
+        }
+      }
     }
   } else if (starts_with(uri, uri_len, "/kv")) {
     // q = <label>/<op>[/<key>[/<value>]]: split at the first three slashes.

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "lepton_process.h"
+#include "support/mariadb_server.h"
 #include "support/redis_server.h"
 
 namespace lepton::testing {
@@ -375,6 +376,43 @@ TEST_F(Spin1Test, OutboundRedisAgainstARealServer) {
   EXPECT_EQ(r->body, "get=v1 incr=1 sadd=2 smembers=2 exec-tag=3 hi del=2");
   EXPECT_EQ(redis->command({"GET", "spin1-counter"}), "1");
   EXPECT_EQ(redis->command({"EXISTS", "spin1-key", "spin1-set"}), "0");
+}
+
+}  // namespace
+}  // namespace lepton::testing
+
+namespace lepton::testing {
+namespace {
+
+// outbound-mysql (Spin 1, address per call) against a real MariaDB.
+TEST_F(Spin1Test, OutboundMysqlAgainstARealServer) {
+  std::string why;
+  auto db = MariadbServer::start(&why);
+  if (!db && why.find("not found") != std::string::npos) GTEST_SKIP() << why;
+  ASSERT_TRUE(db) << why;
+  ASSERT_EQ(db->run("CREATE TABLE spin1 (id INT, name VARCHAR(20))"), "");
+
+  auto denied = start(probe_manifest("allowed_outbound_hosts = [\"mysql://example.com\"]"));
+  ASSERT_TRUE(denied);
+  auto r = denied->get("/mysql?" + db->url());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 502);
+  EXPECT_EQ(r->body, "mysql-error 1 address " + db->url() + " is not permitted");
+  EXPECT_EQ(db->scalar("SELECT COUNT(*) FROM spin1"), "0");
+  denied.reset();
+
+  auto allowed = start(probe_manifest("allowed_outbound_hosts = [\"mysql://127.0.0.1:*\"]"));
+  ASSERT_TRUE(allowed);
+  r = allowed->get("/mysql?" + db->url());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, "cols=id:3,name:11 rows=1 7 seven");
+  EXPECT_EQ(db->scalar("SELECT name FROM spin1 WHERE id = 7"), "seven");
+
+  r = allowed->get("/mysql?mysql://root@127.0.0.1:" + std::to_string(db->port()) + "/nodb");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 502);
+  EXPECT_TRUE(r->body.starts_with("mysql-error 1 ")) << r->body;  // connection-failed
 }
 
 }  // namespace
