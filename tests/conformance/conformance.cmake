@@ -25,14 +25,13 @@ set(LEPTON_CONFORMANCE_TESTS
 # being written elsewhere. To enable one, move it to LEPTON_CONFORMANCE_TESTS and its guest to
 # LEPTON_CONFORMANCE_GUESTS.
 #   sqlite, sqlite-no-permission       guest `sqlite`: fermyon:spin/sqlite@2.0.0
-#   outbound-mqtt, -no-permission      guest `outbound-mqtt`: fermyon:spin/mqtt@2.0.0; the runner
-#                                      needs an `mqtt` precondition service (mosquitto on a free
-#                                      port, user "user" / password "password", anonymous allowed,
-#                                      mapped from guest port 1883) in start_services()
-#   postgres                           guest `postgres`: spin:postgres/postgres@4.0.0; the runner
-#                                      needs a `postgres` precondition service (user/password
-#                                      postgres, database spin_dev, initialised with upstream's
-#                                      postgres-init/*.sql tables, mapped from guest port 5432)
+#   outbound-mqtt, -no-permission      guest `outbound-mqtt`: fermyon:spin/mqtt@2.0.0; the `mqtt`
+#                                      precondition uses tests/support/mosquitto_server.h (compiled
+#                                      in when that file exists)
+#   postgres                           guest `postgres`: spin:postgres/postgres@4.0.0; the
+#                                      `postgres` precondition uses tests/support/postgres_server.h
+#                                      and libpq (compiled in when both exist) and loads
+#                                      postgres/init.sql into database spin_dev
 set(LEPTON_CONFORMANCE_PENDING
   sqlite
   sqlite-no-permission

@@ -32,6 +32,19 @@
 #include "support/lepton_process.h"
 #include "support/redis_server.h"
 
+// The mqtt and postgres preconditions use the broker and database fixtures of tests/support when
+// the tree has them (they arrive with lepton's MQTT and PostgreSQL host interfaces).
+#if __has_include("support/mosquitto_server.h")
+#include "support/mosquitto_server.h"
+#define LEPTON_CONFORMANCE_HAVE_MQTT 1
+#endif
+#if __has_include("support/postgres_server.h") && __has_include(<libpq-fe.h>)
+#include <libpq-fe.h>
+
+#include "support/postgres_server.h"
+#define LEPTON_CONFORMANCE_HAVE_POSTGRES 1
+#endif
+
 namespace lepton::testing {
 namespace {
 
@@ -205,6 +218,12 @@ struct Environment {
   std::map<uint16_t, uint16_t> ports;  // guest port (as in the test files) -> host port
   std::vector<std::unique_ptr<EchoService>> echo;
   std::unique_ptr<RedisServer> redis;
+#ifdef LEPTON_CONFORMANCE_HAVE_MQTT
+  std::unique_ptr<MosquittoServer> mqtt;
+#endif
+#ifdef LEPTON_CONFORMANCE_HAVE_POSTGRES
+  std::unique_ptr<PostgresServer> postgres;
+#endif
   std::string runtime_config;  // runtime-config.toml text, when a precondition needs one
 
   ~Environment() {
@@ -224,6 +243,30 @@ struct Environment {
     return std::to_string(it->second);
   }
 };
+
+#ifdef LEPTON_CONFORMANCE_HAVE_POSTGRES
+// Creates the database the postgres test connects to (spin_dev) and loads postgres/init.sql.
+Result<void> load_postgres(const PostgresServer& server) {
+  std::string created = server.query("CREATE DATABASE spin_dev");
+  if (created.starts_with("ERROR")) return fail("precondition postgres: {}", created);
+  LEPTON_TRY(std::string script,
+             read_text(fs::path(LEPTON_CONFORMANCE_DIR) / "postgres" / "init.sql"));
+  std::string conninfo =
+      fmt::format("host=127.0.0.1 port={} user=postgres dbname=spin_dev", server.port());
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PGresult* r = PQexec(conn, script.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) error = PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  PQfinish(conn);
+  if (!error.empty()) return fail("precondition postgres: loading init.sql: {}", error);
+  return {};
+}
+#endif
 
 // Starts the services of `preconditions` into `env`. Returns a skip reason (non-empty) when a
 // service's program is missing here.
@@ -251,6 +294,23 @@ Result<std::string> start_services(const std::vector<Precondition>& precondition
             "[key_value_store.{}]\ntype = \"spin\"\npath = \"{}.db\"\n", p.label, p.label);
     } else if (p.kind == "sqlite") {
       // The default database, in the app's state directory: nothing to start.
+#ifdef LEPTON_CONFORMANCE_HAVE_MQTT
+    } else if (p.kind == "mqtt") {
+      // Anonymous clients allowed (upstream's broker also knows user/password, which the test
+      // sends; without a password file mosquitto does not check them).
+      env.mqtt = MosquittoServer::start(&why);
+      if (!env.mqtt && why.find("not found") != std::string::npos) return why;  // skip
+      if (!env.mqtt) return fail("precondition mqtt: {}", why);
+      env.ports[1883] = env.mqtt->port();
+#endif
+#ifdef LEPTON_CONFORMANCE_HAVE_POSTGRES
+    } else if (p.kind == "postgres") {
+      if (!PostgresServer::bin_dir()) return std::string("PostgreSQL is not installed");
+      env.postgres = PostgresServer::start(&why);
+      if (!env.postgres) return fail("precondition postgres: {}", why);
+      LEPTON_CHECK(load_postgres(*env.postgres));
+      env.ports[5432] = env.postgres->port();
+#endif
     } else {
       return fail("precondition '{}' has no service in this runner yet", p.kind);
     }
