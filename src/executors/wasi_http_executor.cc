@@ -96,6 +96,11 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
     response.body = std::move(set->body->data);
     if (set->body->trailers) response.trailers = set->body->trailers->entries;
   }
+  // A body the guest wrote without declaring its length is framed chunked (HTTP/1.1), as Spin
+  // frames it; Spin's conformance suite (outbound-wasi-http-v0.2.0-no-perms) checks that no
+  // computed content-length appears.
+  if (set->body_taken && !http::find_header(response.headers, "content-length"))
+    response.headers.push_back({"transfer-encoding", "chunked"});
   return response;
 }
 

@@ -173,11 +173,14 @@ struct PendingResponse {
   bool body_taken = false;
   bool sent = false;
   bool delivered = false;
+  // allowed_outbound_hosts refused the destination: the future is ready at once and get()
+  // answers HTTP-request-denied (as Spin, whose denial comes from the future, not from handle).
+  bool denied = false;
   std::optional<Result<http::Response>> result;
   // Service chaining: the component a *.spin.internal request goes to, and how to reach it.
   std::string chained_component;
   std::function<http::Response(std::string_view, const http::Request&)> chain;
-  bool can_send() const { return !body_taken || body->finished; }
+  bool can_send() const { return denied || !body_taken || body->finished; }
 
   Result<http::Response> send() {
     if (chained_component.empty()) return http::send(request);
@@ -788,6 +791,7 @@ void register_outgoing_response(HostInterface& iface, const Types& t) {
              out.status = r.status;
              out.headers = r.headers;
              out.body = r.body;
+             out.body_taken = r.body_taken;
            }
            s.response = std::move(out);
            if (s.response->body) return maybe_stream(c.instance, s.response->body);
@@ -1005,6 +1009,11 @@ void register_outgoing_request(HostInterface& iface, const Types& t) {
              c.results.push_back(Val::some(Val::err()));
              return {};
            }
+           if (p.denied) {
+             p.delivered = true;
+             c.results.push_back(Val::some(Val::ok(Val::err(Val::variant(kHttpRequestDenied)))));
+             return {};
+           }
            if (!p.can_send()) {
              c.results.push_back(Val::none());
              return {};
@@ -1037,8 +1046,10 @@ void register_outgoing_request(HostInterface& iface, const Types& t) {
          });
 }
 
-// outgoing-handler.handle: checks the destination against allowed_outbound_hosts now (a denial
-// is immediate, as in Spin); the request goes out when the guest asks for the response.
+// outgoing-handler.handle: checks the destination against allowed_outbound_hosts now; a denial
+// comes back through the future (get answers HTTP-request-denied), as in Spin, whose
+// conformance test outbound-wasi-http-v0.2.0-no-perms expects "incoming-response#get:
+// ErrorCode::HttpRequestDenied". The request goes out when the guest asks for the response.
 void register_outgoing_handler(HostRegistry& registry, const Types& t) {
   HostInterface& iface = registry.add("wasi:http/outgoing-handler");
   define(iface, "handle",
@@ -1057,7 +1068,9 @@ void register_outgoing_handler(HostRegistry& registry, const Types& t) {
            }
            const HttpConfig* config = c.instance.find<HttpConfig>();
            auto deny = [&] {
-             c.results.push_back(Val::err(Val::variant(kHttpRequestDenied)));
+             auto pending = std::make_shared<PendingResponse>();
+             pending->denied = true;
+             c.results.push_back(Val::ok(Val::own(s.future_responses.insert(std::move(pending)))));
              return Status{};
            };
            if (config == nullptr || config->allowed_hosts == nullptr) return deny();

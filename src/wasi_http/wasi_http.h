@@ -44,6 +44,10 @@ struct ResponseOut {
   uint16_t status = 200;
   std::shared_ptr<FieldsData> headers;
   std::shared_ptr<BodyBuffer> body;
+  // The guest took the body (outgoing-response.body). Without a content-length header such a
+  // body goes out chunked on HTTP/1.1, as Spin (hyper) frames it; an untaken one is empty
+  // (content-length: 0).
+  bool body_taken = false;
 };
 
 // Per-request configuration, installed by the executor with InstanceState::emplace.
