@@ -19,7 +19,9 @@ set(LEPTON_CONFORMANCE_TESTS
   tcp-sockets-ip-range
   tcp-sockets-ip-range-variable-permission
   tcp-sockets-no-ip-permission
-  tcp-sockets-no-port-permission)
+  tcp-sockets-no-port-permission
+  outbound-mqtt
+  outbound-mqtt-no-permission)
 
 # Tests whose files are here but which are neither built nor run yet: their host interfaces are
 # being written elsewhere. To enable one, move it to LEPTON_CONFORMANCE_TESTS and its guest to
@@ -35,8 +37,6 @@ set(LEPTON_CONFORMANCE_TESTS
 set(LEPTON_CONFORMANCE_PENDING
   sqlite
   sqlite-no-permission
-  outbound-mqtt
-  outbound-mqtt-no-permission
   postgres)
 
 # Guests: <component name as in %{source=...}>|<world in components/conformance.wit>|<C file>.
@@ -46,10 +46,10 @@ set(LEPTON_CONFORMANCE_GUESTS
   "variables|variables|variables"
   "outbound-redis|outbound-redis|outbound_redis"
   "outbound-wasi-http-v0.2.0|outbound-wasi-http|outbound_wasi_http"
-  "tcp-sockets|tcp-sockets|tcp_sockets")
+  "tcp-sockets|tcp-sockets|tcp_sockets"
+  "outbound-mqtt|outbound-mqtt|outbound_mqtt")
 set(LEPTON_CONFORMANCE_PENDING_GUESTS
   "sqlite|sqlite|sqlite"
-  "outbound-mqtt|outbound-mqtt|outbound_mqtt"
   "postgres|postgres|postgres")
 
 set(LEPTON_CONFORMANCE_GUEST_DIR ${CMAKE_BINARY_DIR}/conformance-guests)
