@@ -141,7 +141,7 @@ int run_up(const UpFlags& flags) {
           config.file.string(), label);
       return kFailure;
     }
-    options.sqlite_databases.push_back({label, db.path});
+    options.sqlite_databases.push_back({label, db.path, db.allow_attach_file});
   }
   options.sqlite_statements = flags.sqlite_statements;
   if (!flags.request_timeout.empty()) {

@@ -155,8 +155,10 @@ int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid
 
 uint64_t Connection::changes() const { return static_cast<uint64_t>(sqlite3_changes64(db_)); }
 
-Result<std::shared_ptr<Database>> Database::create(std::optional<fs::path> path) {
+Result<std::shared_ptr<Database>> Database::create(std::optional<fs::path> path,
+                                                   bool allow_attach_file) {
   std::shared_ptr<Database> db(new Database());
+  db->allow_attach_file_ = allow_attach_file;
   if (path && !path->empty()) {
     db->path_ = std::move(path);
     return db;
@@ -211,7 +213,7 @@ Result<std::unique_ptr<Connection>> Database::connect() const {
         return fail("sqlite: {} on {}: {}", pragma, describe(), done.error().message);
     }
   }
-  sqlite3_set_authorizer(raw, deny_attaching_files, nullptr);
+  if (!allow_attach_file_) sqlite3_set_authorizer(raw, deny_attaching_files, nullptr);
   return conn;
 }
 
@@ -219,26 +221,27 @@ Result<std::shared_ptr<Databases>> Databases::create(std::optional<fs::path> def
                                                      const std::vector<DatabaseSpec>& extra) {
   auto out = std::make_shared<Databases>();
   std::map<fs::path, std::shared_ptr<Database>> files;
-  auto add = [&](const std::string& label, const std::optional<fs::path>& path) -> Status {
+  auto add = [&](const std::string& label, const std::optional<fs::path>& path,
+                 bool attach) -> Status {
     std::shared_ptr<Database> db;
     if (path && !path->empty()) {
       auto it = files.find(*path);
       if (it != files.end()) {
         db = it->second;
       } else {
-        LEPTON_TRY(db, Database::create(*path));
+        LEPTON_TRY(db, Database::create(*path, attach));
         files.emplace(*path, db);
       }
     } else {
-      LEPTON_TRY(db, Database::create(std::nullopt));
+      LEPTON_TRY(db, Database::create(std::nullopt, attach));
     }
     out->labels_[label] = std::move(db);
     return {};
   };
   bool default_redefined = false;
   for (const auto& spec : extra) default_redefined |= spec.label == "default";
-  if (!default_redefined) LEPTON_CHECK(add("default", default_path));
-  for (const auto& spec : extra) LEPTON_CHECK(add(spec.label, spec.path));
+  if (!default_redefined) LEPTON_CHECK(add("default", default_path, false));
+  for (const auto& spec : extra) LEPTON_CHECK(add(spec.label, spec.path, spec.allow_attach_file));
   return out;
 }
 

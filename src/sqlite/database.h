@@ -77,7 +77,8 @@ class Database {
  public:
   // `path` empty: an in-memory database shared by every connection of this process (kept alive
   // by the Database). A file's directory is created on the first connection.
-  static Result<std::shared_ptr<Database>> create(std::optional<std::filesystem::path> path);
+  static Result<std::shared_ptr<Database>> create(std::optional<std::filesystem::path> path,
+                                                  bool allow_attach_file = false);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -90,7 +91,8 @@ class Database {
  private:
   Database() = default;
   std::optional<std::filesystem::path> path_;
-  std::string memory_uri_;   // in memory: the memdb URI every connection opens
+  std::string memory_uri_;  // in memory: the memdb URI every connection opens
+  bool allow_attach_file_ = false;
   sqlite3* keep_ = nullptr;  // in memory: holds the database open
 };
 
@@ -98,6 +100,7 @@ class Database {
 struct DatabaseSpec {
   std::string label;
   std::optional<std::filesystem::path> path;
+  bool allow_attach_file = false;  // Spin's option of the same name
 };
 
 class Databases {

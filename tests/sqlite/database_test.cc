@@ -193,3 +193,22 @@ TEST(SqliteAccess, UngrantedIsAccessDeniedGrantedButUndefinedIsNoSuchDatabase) {
 
 }  // namespace
 }  // namespace lepton::sqlite
+
+namespace lepton::sqlite {
+namespace {
+
+TEST(SqliteDatabase, AllowAttachFileLetsAttachReachFiles) {
+  TempDir tmp;
+  auto dbs = Databases::create(std::nullopt, {{"open", tmp.path() / "o.db", true}});
+  ASSERT_TRUE(dbs);
+  auto c = (*dbs)->find("open")->connect();
+  ASSERT_TRUE(c);
+  auto other = (tmp.path() / "other.db").string();
+  std::vector<Value> params = {Value::of_text(other)};
+  auto done = (*c)->execute("ATTACH DATABASE ? AS other", params);
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(done)) << error_of(std::move(done));
+  EXPECT_TRUE(fs::exists(other));
+}
+
+}  // namespace
+}  // namespace lepton::sqlite
