@@ -57,8 +57,8 @@ TEST(SqliteDatabase, CreateInsertWithParametersSelectEveryType) {
   EXPECT_EQ(c.last_insert_rowid(), 1);
   ok(c.execute("INSERT INTO t (i) VALUES (?1);", {std::vector<Value>{Value::of_integer(7)}}));
   EXPECT_EQ(c.last_insert_rowid(), 2);
-  auto r = ok(c.execute("SELECT i, r, s, b, n AS nothing FROM t ORDER BY rowid", {}));
-  EXPECT_EQ(r.columns, (std::vector<std::string>{"i", "r", "s", "b", "nothing"}));
+  auto r = ok(c.execute("SELECT i, r, s, b, n AS absent FROM t ORDER BY rowid", {}));
+  EXPECT_EQ(r.columns, (std::vector<std::string>{"i", "r", "s", "b", "absent"}));
   ASSERT_EQ(r.rows.size(), 2u);
   EXPECT_EQ(r.rows[0], params);
   EXPECT_EQ(r.rows[1][0], Value::of_integer(7));
