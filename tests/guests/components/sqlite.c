@@ -2,7 +2,7 @@
 // -DLEPTON_SQLITE_V3): a wasi:http handler that runs SQL from the request body on one
 // connection to the database named by the path, and answers the results as text.
 //
-//   POST /<label>  body: lines; a line "? <param>" binds a parameter to the statement above it,
+//   POST [/<route>]/<label>  body: lines; a line "? <param>" binds a parameter to the statement above it,
 //                  any other non-empty line is a statement. <param> is i:<int>, r:<real>,
 //                  t:<text>, b:<hex> or null.
 // 200 body: for each statement that returns columns, "columns: a|b" then "row: v|v" per row,
@@ -222,6 +222,9 @@ void exports_wasi_http_incoming_handler_handle(wasi_http_types_own_incoming_requ
     label[n] = 0;
     char* q = strchr(label, '?');
     if (q) *q = 0;
+    // The label is the last path segment, whatever the component's route.
+    char* slash = strrchr(label, '/');
+    if (slash) memmove(label, slash + 1, strlen(slash + 1) + 1);
     W(string_free)(&path);
   }
   char* body = read_body(request);
