@@ -172,6 +172,17 @@ TEST(Sqlite, SpinSqlite3AddsLastInsertRowidAndChanges) {
   EXPECT_EQ(sql(*server, "default", "DELETE FROM t WHERE x < 3"), "200 changes: 2 rowid: 0\n");
 }
 
+// The guest's core module with its component-type section, as Spin SDK builds ship it: lepton
+// adapts it at load, and its fermyon:spin/sqlite imports reach the same host functions.
+TEST(Sqlite, CoreModuleWithComponentTypeSection) {
+  if (auto why = missing_reason("sqlite.core"); !why.empty()) GTEST_SKIP() << why;
+  TempApp app(component_app(R"("default")", "sqlite.core"));
+  auto server = start({"-f", app.manifest().string()});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(sql(*server, "default", kPets), std::string("200 ") + kPetsRows);
+  EXPECT_EQ(sql(*server, "other", "SELECT 1"), "403 open: access-denied");
+}
+
 TEST(Sqlite, Spin1ModuleUsesTheSqliteImport) {
   std::string probe = guest("spin1_sqlite_probe");
   ASSERT_TRUE(fs::exists(probe)) << probe;
