@@ -2,9 +2,9 @@
 // -DLEPTON_SQLITE_V3): a wasi:http handler that runs SQL from the request body on one
 // connection to the database named by the path, and answers the results as text.
 //
-//   POST [/<route>]/<label>  body: lines; a line "? <param>" binds a parameter to the statement above it,
-//                  any other non-empty line is a statement. <param> is i:<int>, r:<real>,
-//                  t:<text>, b:<hex> or null.
+//   POST [/<route>]/<label>  (the label is the last path segment)
+//     body: lines; a line "? <param>" binds a parameter to the statement above it, any other
+//     non-empty line is a statement. <param> is i:<int>, r:<real>, t:<text>, b:<hex> or null.
 // 200 body: for each statement that returns columns, "columns: a|b" then "row: v|v" per row,
 //   values as i:<int>, r:<%g>, t:<text>, b:<hex> or null; with LEPTON_SQLITE_V3, every
 //   statement also adds "changes: <n> rowid: <n>".
