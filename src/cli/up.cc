@@ -43,6 +43,7 @@ struct UpFlags {
   std::string tls_key;
   std::string runtime_config_file;
   std::vector<std::string> key_values;
+  std::vector<std::string> sqlite_statements;
 };
 
 // A single .wasm runs as an app of one component serving every path, as `spin up -f x.wasm`.
@@ -109,7 +110,6 @@ int run_up(const UpFlags& flags) {
       if (present)
         spdlog::warn("{}: {} is accepted but not used by lepton yet", config.file.string(), what);
     };
-    unused(!config.sqlite_databases.empty(), "[sqlite_database]");
     unused(!config.variables_providers.empty(), "[[variables_provider]]");
     unused(config.llm_compute.has_value(), "[llm_compute]");
     unused(config.outbound_http.has_value(), "[outbound_http]");
@@ -145,6 +145,16 @@ int run_up(const UpFlags& flags) {
     }
     options.key_value_stores.push_back({label, store.path});
   }
+  for (const auto& [label, db] : config.sqlite_databases) {
+    if (db.type == runtime_config::SqliteDatabase::Type::kLibsql) {
+      spdlog::error(
+          "{}: [sqlite_database.{}]: type 'libsql' is not supported by lepton (use 'spin')",
+          config.file.string(), label);
+      return kFailure;
+    }
+    options.sqlite_databases.push_back({label, db.path, db.allow_attach_file});
+  }
+  options.sqlite_statements = flags.sqlite_statements;
   if (!flags.request_timeout.empty()) {
     auto timeout = parse_duration("--request-timeout", flags.request_timeout);
     if (!timeout) return spdlog::error("{}", timeout.error().message), kUsage;
@@ -175,6 +185,7 @@ int run_up(const UpFlags& flags) {
                      : config.log_dir       ? *config.log_dir
                                             : state_dir / "logs";
   options.key_value_default_path = state_dir / "sqlite_key_value.db";
+  options.sqlite_default_path = state_dir / "sqlite_db.db";
   options.components.log_dir = log_dir;
   options.components.echo_output = !flags.quiet;
   options.components.follow = flags.follow;
@@ -289,6 +300,9 @@ Run add_up_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   up->add_option("--key-value", flags->key_values,
                  "Set a key in the default key-value store at startup (KEY=VALUE, repeatable)");
+  up->add_option("--sqlite", flags->sqlite_statements,
+                 "SQL to run before serving (repeatable): a statement for the default database, "
+                 "@file for a file of statements, @file:label for another database");
   return [flags] { return run_up(*flags); };
 }
 

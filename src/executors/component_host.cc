@@ -35,6 +35,7 @@ Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engin
   host->variables_ = &variables;
   host->limits_ = options.limits;
   host->key_value_ = options.key_value;
+  host->sqlite_ = options.sqlite;
   std::string what = fmt::format("component '{}' ({})", spec.id, spec.source.string());
 
   LEPTON_TRY(std::string wasm, engine::read_file(spec.source));

@@ -21,6 +21,7 @@
 #include "engine/store.h"
 #include "executors/component_logs.h"
 #include "factors/key_value_access.h"
+#include "factors/sqlite_access.h"
 #include "wasi/preview1.h"
 
 namespace lepton::executors {
@@ -40,6 +41,7 @@ struct ComponentOptions {
   // Component imports lepton does not provide link to traps instead of failing the load.
   bool trap_missing_imports = false;
   const key_value::Stores* key_value = nullptr;  // the app's stores (owned by the runtime)
+  const sqlite::Databases* sqlite = nullptr;     // the app's SQLite databases (same)
 };
 
 class ComponentHost {
@@ -75,6 +77,8 @@ class ComponentHost {
   const engine::StoreLimits& limits() const { return limits_; }
   // The stores this component may open (its key_value_stores grants).
   factors::KeyValueAccess key_value() const { return {key_value_, &spec_->key_value_stores}; }
+  // The SQLite databases this component may open (its sqlite_databases grants).
+  factors::SqliteAccess sqlite() const { return {sqlite_, &spec_->sqlite_databases}; }
 
  private:
   ComponentHost() = default;
@@ -94,6 +98,7 @@ class ComponentHost {
   std::unique_ptr<ComponentLogs> logs_;
   engine::StoreLimits limits_;
   const key_value::Stores* key_value_ = nullptr;
+  const sqlite::Databases* sqlite_ = nullptr;
 };
 
 }  // namespace lepton::executors

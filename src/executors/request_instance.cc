@@ -30,6 +30,7 @@ Result<std::unique_ptr<RequestInstance>> RequestInstance::create(const Component
   request->host_.variables = &component.variables();
   request->host_.allowed_hosts = &component.allowed_hosts();
   request->host_.key_value = component.key_value();
+  request->host_.sqlite = component.sqlite();
   request->host_.self_origin = std::move(self_origin);
   wasi::attach(*request->wasi_, request->context());
   request->store_.data().set(&request->host_);

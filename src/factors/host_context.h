@@ -9,6 +9,7 @@
 #include "app/allowed_hosts.h"
 #include "app/variables.h"
 #include "factors/key_value_access.h"
+#include "factors/sqlite_access.h"
 
 namespace lepton::factors {
 
@@ -19,6 +20,8 @@ struct HostContext {
   KeyValueAccess key_value;
   std::vector<const key_value::Store*> spin1_stores;  // Spin 1 key-value handles (index + 1)
   std::string self_origin;  // "http://host:port" of the incoming request, for relative URLs
+  SqliteAccess sqlite;
+  std::shared_ptr<Spin1SqliteConnections> spin1_sqlite;  // Spin 1 sqlite handles (index + 1)
 };
 
 }  // namespace lepton::factors

@@ -15,6 +15,7 @@ Status define_all(wasmtime_linker_t* linker) {
   LEPTON_CHECK(define_spin1_outbound_redis(linker));
   LEPTON_CHECK(define_spin1_key_value(linker));
   LEPTON_CHECK(define_spin1_outbound_mysql(linker));
+  LEPTON_CHECK(define_spin1_sqlite(linker));
   return {};
 }
 
@@ -27,6 +28,7 @@ void register_all(component::HostRegistry& registry) {
   register_spin_redis_types(registry);
   register_spin_mysql(registry);
   register_spin_mqtt(registry);
+  register_spin_sqlite(registry);
 }
 
 }  // namespace lepton::factors

@@ -10,6 +10,7 @@
 #include "app/variables.h"
 #include "component/host.h"
 #include "factors/key_value_access.h"
+#include "factors/sqlite_access.h"
 
 namespace lepton::factors {
 
@@ -18,6 +19,7 @@ struct SpinComponent {
   const app::VariableResolver* variables = nullptr;
   const app::AllowedHosts* allowed_hosts = nullptr;  // null: no network access
   KeyValueAccess key_value;
+  SqliteAccess sqlite;
 };
 
 // fermyon:spin/variables@2.0.0 (get) and wasi:config/store@0.2.0-draft-2024-09-27 (get, get-all).
@@ -30,5 +32,7 @@ void register_key_value(component::HostRegistry& registry);
 void register_spin_mysql(component::HostRegistry& registry);
 // fermyon:spin/mqtt@2.0.0 (outbound MQTT, spin_mqtt.cc).
 void register_spin_mqtt(component::HostRegistry& registry);
+// fermyon:spin/sqlite@2.0.0 and spin:sqlite/sqlite@3.0.0 (spin_sqlite.cc).
+void register_spin_sqlite(component::HostRegistry& registry);
 
 }  // namespace lepton::factors

@@ -65,8 +65,10 @@ struct Reader {
     LEPTON_TRY(std::string type, type_of(r, {"spin", "libsql"}));
     SqliteDatabase out;
     if (type == "spin") {
-      LEPTON_CHECK(r.check_keys({"type", "path"}));
+      LEPTON_CHECK(r.check_keys({"type", "path", "allow_attach_file"}));
       LEPTON_TRY(out.path, opt_path(r, "path"));
+      LEPTON_TRY(auto attach, r.opt_bool("allow_attach_file"));
+      out.allow_attach_file = attach.value_or(false);
     } else {
       LEPTON_CHECK(r.check_keys({"type", "url", "token"}));
       out.type = SqliteDatabase::Type::kLibsql;

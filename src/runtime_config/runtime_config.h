@@ -32,6 +32,7 @@ struct SqliteDatabase {
   std::optional<std::filesystem::path> path;
   std::string url;
   std::string token;
+  bool allow_attach_file = false;  // spin: may ATTACH other files
 };
 
 // [[variables_provider]]: type "env" (`prefix`, `dotenv_path`), "static" (`values`) or "vault".

@@ -45,6 +45,7 @@ Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOption
       LEPTON_CHECK(store->db->set(store->name, key, value));
   }
   options.components.key_value = runtime->key_value_.get();
+  LEPTON_CHECK(runtime->open_sqlite(options));
 
   LEPTON_TRY(runtime->engine_, engine::Engine::create(options.engine));
   runtime->linker_ = wasmtime_linker_new(runtime->engine_->raw());
@@ -78,6 +79,35 @@ AppRuntime::~AppRuntime() {
 const executors::ComponentHost* AppRuntime::component(const std::string& id) const {
   auto it = components_.find(id);
   return it == components_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace lepton::triggers
+
+namespace lepton::triggers {
+
+// SQLite databases: created only when some component or --sqlite uses them (as key-value), every
+// granted label must be defined (Spin refuses to start otherwise), then --sqlite runs.
+Status AppRuntime::open_sqlite(RuntimeOptions& options) {
+  bool used = !options.sqlite_statements.empty();
+  for (const auto& [id, component] : app_.components) used |= !component.sqlite_databases.empty();
+  if (used) {
+    LEPTON_TRY(sqlite_,
+               sqlite::Databases::create(options.sqlite_default_path, options.sqlite_databases));
+  } else {
+    sqlite_ = std::make_shared<sqlite::Databases>();
+  }
+  for (const auto& [id, component] : app_.components) {
+    for (const auto& label : component.sqlite_databases) {
+      if (sqlite_->find(label) == nullptr)
+        return fail(
+            "component '{}' uses SQLite database '{}', which is not defined: define it in the "
+            "runtime config ([sqlite_database.{}]); only 'default' exists without one",
+            id, label, label);
+    }
+  }
+  LEPTON_CHECK(sqlite::run_startup_statements(*sqlite_, options.sqlite_statements));
+  options.components.sqlite = sqlite_.get();
+  return {};
 }
 
 }  // namespace lepton::triggers

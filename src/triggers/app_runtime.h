@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "executors/component_host.h"
 #include "key_value/store.h"
+#include "sqlite/database.h"
 
 namespace lepton::triggers {
 
@@ -26,6 +27,11 @@ struct RuntimeOptions {
   std::optional<std::filesystem::path> key_value_default_path;
   std::vector<key_value::StoreSpec> key_value_stores;
   std::vector<std::pair<std::string, std::string>> key_value_seed;
+  // SQLite databases: `default` at sqlite_default_path (nullopt: in memory), the runtime
+  // config's labels, and the --sqlite statements run before serving.
+  std::optional<std::filesystem::path> sqlite_default_path;
+  std::vector<sqlite::DatabaseSpec> sqlite_databases;
+  std::vector<std::string> sqlite_statements;
 };
 
 class AppRuntime {
@@ -43,6 +49,7 @@ class AppRuntime {
 
  private:
   AppRuntime() = default;
+  Status open_sqlite(RuntimeOptions& options);
 
   app::App app_;
   std::unique_ptr<engine::Engine> engine_;
@@ -50,6 +57,7 @@ class AppRuntime {
   component::HostRegistry registry_;  // component-model host interfaces
   std::unique_ptr<app::VariableResolver> variables_;
   std::shared_ptr<key_value::Stores> key_value_;
+  std::shared_ptr<sqlite::Databases> sqlite_;
   std::map<std::string, std::unique_ptr<executors::ComponentHost>> components_;
 };
 

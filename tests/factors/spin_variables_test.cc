@@ -38,7 +38,8 @@ class SpinVariables : public ::testing::Test {
   Result<Val> call_val(const std::string& id, std::string_view interface, std::string_view name,
                        std::vector<Val> args) {
     component::InstanceState state;
-    state.emplace(std::make_unique<SpinComponent>(SpinComponent{id, resolver_.get(), nullptr, {}}));
+    state.emplace(
+        std::make_unique<SpinComponent>(SpinComponent{id, resolver_.get(), nullptr, {}, {}}));
     const auto* iface = registry_.find(interface);
     if (iface == nullptr) return fail("no interface {}", interface);
     const auto* fn = iface->find_function(name);

@@ -89,6 +89,16 @@ token = "t"
             "rc.toml:1:1: missing field 'token' in sqlite_database.r");
 }
 
+TEST(RuntimeConfig, SqliteAllowAttachFile) {
+  auto c = parse_text("[sqlite_database.a]\ntype = \"spin\"\nallow_attach_file = true\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->sqlite_databases["a"].allow_attach_file);
+  EXPECT_FALSE(c->sqlite_databases["a"].path);
+  auto d = parse_text("[sqlite_database.a]\ntype = \"spin\"\n");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->sqlite_databases["a"].allow_attach_file);
+}
+
 TEST(RuntimeConfig, VariablesProviders) {
   auto c = parse_text(R"(
 [[variables_provider]]
