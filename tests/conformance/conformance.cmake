@@ -21,22 +21,18 @@ set(LEPTON_CONFORMANCE_TESTS
   tcp-sockets-no-ip-permission
   tcp-sockets-no-port-permission
   outbound-mqtt
-  outbound-mqtt-no-permission)
+  outbound-mqtt-no-permission
+  sqlite
+  sqlite-no-permission)
 
 # Tests whose files are here but which are neither built nor run yet: their host interfaces are
 # being written elsewhere. To enable one, move it to LEPTON_CONFORMANCE_TESTS and its guest to
 # LEPTON_CONFORMANCE_GUESTS.
-#   sqlite, sqlite-no-permission       guest `sqlite`: fermyon:spin/sqlite@2.0.0
-#   outbound-mqtt, -no-permission      guest `outbound-mqtt`: fermyon:spin/mqtt@2.0.0; the `mqtt`
-#                                      precondition uses tests/support/mosquitto_server.h (compiled
-#                                      in when that file exists)
 #   postgres                           guest `postgres`: spin:postgres/postgres@4.0.0; the
 #                                      `postgres` precondition uses tests/support/postgres_server.h
 #                                      and libpq (compiled in when both exist) and loads
 #                                      postgres/init.sql into database spin_dev
 set(LEPTON_CONFORMANCE_PENDING
-  sqlite
-  sqlite-no-permission
   postgres)
 
 # Guests: <component name as in %{source=...}>|<world in components/conformance.wit>|<C file>.
@@ -47,9 +43,9 @@ set(LEPTON_CONFORMANCE_GUESTS
   "outbound-redis|outbound-redis|outbound_redis"
   "outbound-wasi-http-v0.2.0|outbound-wasi-http|outbound_wasi_http"
   "tcp-sockets|tcp-sockets|tcp_sockets"
-  "outbound-mqtt|outbound-mqtt|outbound_mqtt")
+  "outbound-mqtt|outbound-mqtt|outbound_mqtt"
+  "sqlite|sqlite|sqlite")
 set(LEPTON_CONFORMANCE_PENDING_GUESTS
-  "sqlite|sqlite|sqlite"
   "postgres|postgres|postgres")
 
 set(LEPTON_CONFORMANCE_GUEST_DIR ${CMAKE_BINARY_DIR}/conformance-guests)
