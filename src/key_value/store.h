@@ -115,7 +115,7 @@ class SqliteStore final : public Store {
 struct StoreSpec {
   std::string label;
   std::optional<std::filesystem::path> path;  // spin: empty optional = in memory
-  std::optional<std::string> redis_url;       // set: a redis store at this URL
+  std::optional<std::string> redis_url = {};  // set: a redis store at this URL
 };
 
 class Stores {
