@@ -94,11 +94,12 @@ TEST_F(KeyValueRedis, SpinKeyValueOperationsLandInRedis) {
   // As Spin: labels on one Redis share its keyspace.
   EXPECT_EQ(call(*server, "/cache/get/b"), "200 two/with/slashes");
   EXPECT_EQ(call(*server, "/cache/keys"), "200 b\nc\n");
-  // The SQLite label is separate, in the state dir.
+  // The SQLite label (no path: in memory) is separate; `default` on Redis makes no file.
   EXPECT_EQ(call(*server, "/local/get/b"), "404 none");
   EXPECT_EQ(call(*server, "/local/set/only-local/1"), "200 ok");
+  EXPECT_EQ(call(*server, "/local/get/only-local"), "200 1");
   EXPECT_EQ(redis_->command({"EXISTS", "only-local"}), "0");
-  EXPECT_TRUE(std::filesystem::exists(app_->dir() / ".spin" / "sqlite_key_value.db"));
+  EXPECT_FALSE(std::filesystem::exists(app_->dir() / ".spin" / "sqlite_key_value.db"));
 }
 
 TEST_F(KeyValueRedis, WasiKeyValueStoreAtomicsAndBatchOnRedis) {
