@@ -139,9 +139,8 @@ int run_up(const UpFlags& flags) {
   }
   for (const auto& [label, store] : config.key_value_stores) {
     if (store.type == runtime_config::KeyValueStore::Type::kRedis) {
-      spdlog::error("{}: [key_value_store.{}]: type 'redis' is not supported yet (use 'spin')",
-                    config.file.string(), label);
-      return kFailure;
+      options.key_value_stores.push_back({label, std::nullopt, store.url});
+      continue;
     }
     options.key_value_stores.push_back({label, store.path});
   }

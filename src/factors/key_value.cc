@@ -15,11 +15,12 @@ namespace ty = component::ty;
 
 namespace {
 
-// A compare-and-swap handle: the value `key` held when it was made.
+// A compare-and-swap handle: the backend's operation, which knows the value `key` held when it
+// was made.
 struct Cas {
   const key_value::Store* store;
   std::string key;
-  std::optional<std::string> seen;
+  std::unique_ptr<key_value::Cas> op;
 };
 
 // Open stores/buckets of one request; rep → the configured store behind the label.
@@ -88,7 +89,7 @@ void define_methods(component::HostInterface& iface, const std::string& resource
                           {ty::result(ty::option(ty::list(ty::u8())), error)}),
                  [table, push](HostCall& c) -> Status {
                    LEPTON_TRY(auto* s, store_at(c, table, 0));
-                   push(c, s->db->get(s->name, c.args[1].as_string()),
+                   push(c, s->get(c.args[1].as_string()),
                         [](const auto& v) { return v ? Val::some(Val::bytes(*v)) : Val::none(); });
                    return {};
                  });
@@ -97,7 +98,7 @@ void define_methods(component::HostInterface& iface, const std::string& resource
                           {ty::result(nullptr, error)}),
                  [table, &errors](HostCall& c) -> Status {
                    LEPTON_TRY(auto* s, store_at(c, table, 0));
-                   auto done = s->db->set(s->name, c.args[1].as_string(), c.args[2].as_bytes());
+                   auto done = s->set(c.args[1].as_string(), c.args[2].as_bytes());
                    c.results.push_back(done ? Val::ok() : Val::err(errors.backend(done.error())));
                    return {};
                  });
@@ -105,7 +106,7 @@ void define_methods(component::HostInterface& iface, const std::string& resource
                  ty::func({{"self", self}, {"key", ty::string()}}, {ty::result(nullptr, error)}),
                  [table, &errors](HostCall& c) -> Status {
                    LEPTON_TRY(auto* s, store_at(c, table, 0));
-                   auto done = s->db->remove(s->name, c.args[1].as_string());
+                   auto done = s->remove(c.args[1].as_string());
                    c.results.push_back(done ? Val::ok() : Val::err(errors.backend(done.error())));
                    return {};
                  });
@@ -114,8 +115,7 @@ void define_methods(component::HostInterface& iface, const std::string& resource
       ty::func({{"self", self}, {"key", ty::string()}}, {ty::result(ty::bool_(), error)}),
       [table, push](HostCall& c) -> Status {
         LEPTON_TRY(auto* s, store_at(c, table, 0));
-        push(c, s->db->exists(s->name, c.args[1].as_string()),
-             [](bool b) { return Val::bool_(b); });
+        push(c, s->exists(c.args[1].as_string()), [](bool b) { return Val::bool_(b); });
         return {};
       });
 }
@@ -146,7 +146,7 @@ void register_spin(component::HostRegistry& registry) {
       ty::func({{"self", ty::borrow(store)}}, {ty::result(ty::list(ty::string()), error)}),
       [](HostCall& c) -> Status {
         LEPTON_TRY(auto* s, store_at(c, &KvState::stores, 0));
-        auto keys = s->db->keys(s->name);
+        auto keys = s->keys();
         c.results.push_back(keys ? Val::ok(string_list(*keys))
                                  : Val::err(kSpinErrors.backend(keys.error())));
         return {};
@@ -174,7 +174,7 @@ void register_wasi(component::HostRegistry& registry) {
                           {ty::result(key_response, error)}),
                  [](HostCall& c) -> Status {
                    LEPTON_TRY(auto* s, store_at(c, &KvState::buckets, 0));
-                   auto keys = s->db->keys(s->name);
+                   auto keys = s->keys();
                    c.results.push_back(keys
                                            ? Val::ok(Val::record({string_list(*keys), Val::none()}))
                                            : Val::err(kWasiErrors.backend(keys.error())));
@@ -192,13 +192,13 @@ void register_wasi(component::HostRegistry& registry) {
       [](HostCall& c) -> Status {
         LEPTON_TRY(auto* s, store_at(c, &KvState::buckets, 0));
         std::string key = c.args[1].as_string();
-        auto seen = s->db->get(s->name, key);
-        if (!seen) {
-          c.results.push_back(Val::err(kWasiErrors.backend(seen.error())));
+        auto op = s->new_cas(key);
+        if (!op) {
+          c.results.push_back(Val::err(kWasiErrors.backend(op.error())));
           return {};
         }
         uint32_t rep =
-            c.instance.state<KvState>().cas.insert(Cas{s, std::move(key), std::move(*seen)});
+            c.instance.state<KvState>().cas.insert(Cas{s, std::move(key), std::move(*op)});
         c.results.push_back(Val::ok(Val::own(rep)));
         return {};
       });
@@ -208,10 +208,12 @@ void register_wasi(component::HostRegistry& registry) {
       [](HostCall& c) -> Status {
         Cas* h = c.instance.state<KvState>().cas.get(c.args[0].rep());
         if (h == nullptr) return fail("key-value: unknown cas {}", c.args[0].rep());
-        c.results.push_back(Val::ok(h->seen ? Val::some(Val::bytes(*h->seen)) : Val::none()));
+        const auto& seen = h->op->current();
+        c.results.push_back(Val::ok(seen ? Val::some(Val::bytes(*seen)) : Val::none()));
         return {};
       });
-  // variant cas-error { store-error(error), cas-failed(cas) }: a lost race hands the cas back.
+  // variant cas-error { store-error(error), cas-failed(cas) }: a lost race hands back a new cas
+  // on the same key that has read its value again (as Spin's does).
   auto cas_error = ty::variant({{"store-error", error}, {"cas-failed", ty::own(cas)}});
   atomics.function(
       "swap",
@@ -221,14 +223,22 @@ void register_wasi(component::HostRegistry& registry) {
         auto& table = c.instance.state<KvState>().cas;
         std::optional<Cas> h = table.remove(c.args[0].rep());
         if (!h) return fail("key-value: unknown cas {}", c.args[0].rep());
-        auto swapped =
-            h->store->db->compare_and_swap(h->store->name, h->key, h->seen, c.args[1].as_bytes());
+        auto swapped = h->op->swap(c.args[1].as_bytes());
+        if (swapped && !*swapped) {
+          h->op.reset();  // a Redis cas gives its connection back before the next one is taken
+          auto again = h->store->new_cas(h->key);
+          if (!again) {
+            swapped = std::move(again).error();
+          } else {
+            h->op = std::move(*again);
+            c.results.push_back(Val::err(Val::variant(1, Val::own(table.insert(std::move(*h))))));
+            return {};
+          }
+        }
         if (!swapped) {
           c.results.push_back(Val::err(Val::variant(0, kWasiErrors.backend(swapped.error()))));
-        } else if (*swapped) {
-          c.results.push_back(Val::ok());
         } else {
-          c.results.push_back(Val::err(Val::variant(1, Val::own(table.insert(std::move(*h))))));
+          c.results.push_back(Val::ok());
         }
         return {};
       });
@@ -237,8 +247,7 @@ void register_wasi(component::HostRegistry& registry) {
                             {ty::result(ty::s64(), error)}),
                    [](HostCall& c) -> Status {
                      LEPTON_TRY(auto* s, store_at(c, &KvState::buckets, 0));
-                     auto value =
-                         s->db->increment(s->name, c.args[1].as_string(), c.args[2].as_int());
+                     auto value = s->increment(c.args[1].as_string(), c.args[2].as_int());
                      c.results.push_back(value ? Val::ok(Val::s64(*value))
                                                : Val::err(kWasiErrors.backend(value.error())));
                      return {};
@@ -252,15 +261,18 @@ void register_wasi(component::HostRegistry& registry) {
           {ty::result(ty::list(ty::tuple({ty::string(), ty::option(ty::list(ty::u8()))})), error)}),
       [](HostCall& c) -> Status {
         LEPTON_TRY(auto* s, store_at(c, &KvState::buckets, 0));
+        std::vector<std::string> keys;
+        for (const Val& k : c.args[1].items()) keys.push_back(k.as_string());
+        auto values = s->get_many(keys);
+        if (!values) {
+          c.results.push_back(Val::err(kWasiErrors.backend(values.error())));
+          return {};
+        }
         std::vector<Val> out;
-        for (const Val& k : c.args[1].items()) {
-          auto value = s->db->get(s->name, k.as_string());
-          if (!value) {
-            c.results.push_back(Val::err(kWasiErrors.backend(value.error())));
-            return {};
-          }
+        for (size_t i = 0; i < keys.size(); ++i) {
+          const auto& value = (*values)[i];
           out.push_back(Val::tuple(
-              {Val::string(k.as_string()), *value ? Val::some(Val::bytes(**value)) : Val::none()}));
+              {Val::string(keys[i]), value ? Val::some(Val::bytes(*value)) : Val::none()}));
         }
         c.results.push_back(Val::ok(Val::list(std::move(out))));
         return {};
@@ -275,7 +287,7 @@ void register_wasi(component::HostRegistry& registry) {
         std::vector<std::pair<std::string, std::string>> items;
         for (const Val& kv : c.args[1].items())
           items.emplace_back(kv.items()[0].as_string(), kv.items()[1].as_bytes());
-        auto done = s->db->set_many(s->name, items);
+        auto done = s->set_many(items);
         c.results.push_back(done ? Val::ok() : Val::err(kWasiErrors.backend(done.error())));
         return {};
       });
@@ -284,14 +296,10 @@ void register_wasi(component::HostRegistry& registry) {
       ty::func({{"bucket", self}, {"keys", ty::list(ty::string())}}, {ty::result(nullptr, error)}),
       [](HostCall& c) -> Status {
         LEPTON_TRY(auto* s, store_at(c, &KvState::buckets, 0));
-        for (const Val& k : c.args[1].items()) {
-          auto done = s->db->remove(s->name, k.as_string());
-          if (!done) {
-            c.results.push_back(Val::err(kWasiErrors.backend(done.error())));
-            return {};
-          }
-        }
-        c.results.push_back(Val::ok());
+        std::vector<std::string> keys;
+        for (const Val& k : c.args[1].items()) keys.push_back(k.as_string());
+        auto done = s->delete_many(keys);
+        c.results.push_back(done ? Val::ok() : Val::err(kWasiErrors.backend(done.error())));
         return {};
       });
 }

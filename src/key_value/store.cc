@@ -1,6 +1,9 @@
 #include "key_value/store.h"
 
+#include <algorithm>
 #include <system_error>
+
+#include "key_value/redis_store.h"
 
 namespace lepton::key_value {
 
@@ -158,6 +161,20 @@ Status SqliteDb::set_many(const std::string& store,
   return exec("COMMIT");
 }
 
+Status SqliteDb::delete_many(const std::string& store, const std::vector<std::string>& keys) {
+  std::lock_guard lock(mu_);
+  LEPTON_CHECK(exec("BEGIN IMMEDIATE"));
+  for (const auto& key : keys) {
+    Stmt s(db_, "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2");
+    if (!s.ok() || (s.text(1, store).text(2, key), s.step() != SQLITE_DONE)) {
+      Error e = error("delete-many");
+      (void)exec("ROLLBACK");
+      return e;
+    }
+  }
+  return exec("COMMIT");
+}
+
 Status SqliteDb::remove(const std::string& store, const std::string& key) {
   std::lock_guard lock(mu_);
   Stmt s(db_, "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2");
@@ -206,33 +223,97 @@ Result<int64_t> SqliteDb::increment(const std::string& store, const std::string&
   return value;
 }
 
+namespace {
+
+// The value seen when made; the swap is one SQLite transaction that checks it is still there.
+class SqliteCas final : public Cas {
+ public:
+  SqliteCas(const SqliteStore& store, std::string key, std::optional<std::string> seen)
+      : store_(store), key_(std::move(key)), seen_(std::move(seen)) {}
+  const std::optional<std::string>& current() const override { return seen_; }
+  Result<bool> swap(std::string_view value) override {
+    return store_.db()->compare_and_swap(store_.name(), key_, seen_, value);
+  }
+
+ private:
+  const SqliteStore& store_;
+  std::string key_;
+  std::optional<std::string> seen_;
+};
+
+}  // namespace
+
+Result<std::optional<std::string>> SqliteStore::get(const std::string& key) const {
+  return db_->get(name_, key);
+}
+Status SqliteStore::set(const std::string& key, std::string_view value) const {
+  return db_->set(name_, key, value);
+}
+Status SqliteStore::remove(const std::string& key) const { return db_->remove(name_, key); }
+Result<bool> SqliteStore::exists(const std::string& key) const { return db_->exists(name_, key); }
+Result<std::vector<std::string>> SqliteStore::keys() const { return db_->keys(name_); }
+Result<int64_t> SqliteStore::increment(const std::string& key, int64_t delta) const {
+  return db_->increment(name_, key, delta);
+}
+Result<std::unique_ptr<Cas>> SqliteStore::new_cas(const std::string& key) const {
+  LEPTON_TRY(auto seen, db_->get(name_, key));
+  return std::unique_ptr<Cas>(new SqliteCas(*this, key, std::move(seen)));
+}
+Result<std::vector<std::optional<std::string>>> SqliteStore::get_many(
+    const std::vector<std::string>& keys) const {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(keys.size());
+  for (const auto& key : keys) {
+    LEPTON_TRY(auto value, db_->get(name_, key));
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+Status SqliteStore::set_many(const std::vector<std::pair<std::string, std::string>>& items) const {
+  return db_->set_many(name_, items);
+}
+Status SqliteStore::delete_many(const std::vector<std::string>& keys) const {
+  return db_->delete_many(name_, keys);
+}
+
 Result<std::shared_ptr<Stores>> Stores::open(std::optional<fs::path> default_path,
                                              const std::vector<StoreSpec>& extra) {
   auto stores = std::make_shared<Stores>();
   std::map<fs::path, std::shared_ptr<SqliteDb>> files;
-  auto add = [&](const std::string& label, const std::optional<fs::path>& path) -> Status {
+  std::map<std::string, std::shared_ptr<RedisPool>> servers;
+  auto add = [&](const StoreSpec& spec) -> Status {
+    if (spec.redis_url) {
+      std::shared_ptr<RedisPool>& pool = servers[*spec.redis_url];
+      if (!pool) {
+        auto made = RedisPool::create(*spec.redis_url);
+        if (!made) return fail("key-value store '{}': {}", spec.label, made.error().message);
+        pool = std::move(*made);
+      }
+      stores->stores_[spec.label] = std::make_unique<RedisStore>(pool);
+      return {};
+    }
     std::shared_ptr<SqliteDb> db;
-    if (!path) {
+    if (!spec.path) {
       LEPTON_TRY(db, SqliteDb::open({}));
-    } else if (auto it = files.find(*path); it != files.end()) {
+    } else if (auto it = files.find(*spec.path); it != files.end()) {
       db = it->second;
     } else {
-      LEPTON_TRY(db, SqliteDb::open(*path));
-      files.emplace(*path, db);
+      LEPTON_TRY(db, SqliteDb::open(*spec.path));
+      files.emplace(*spec.path, db);
     }
-    stores->stores_[label] = Store{std::move(db), label};
+    stores->stores_[spec.label] = std::make_unique<SqliteStore>(std::move(db), spec.label);
     return {};
   };
   bool default_redefined = false;
   for (const auto& spec : extra) default_redefined |= spec.label == "default";
-  if (!default_redefined) LEPTON_CHECK(add("default", default_path));
-  for (const auto& spec : extra) LEPTON_CHECK(add(spec.label, spec.path));
+  if (!default_redefined) LEPTON_CHECK(add(StoreSpec{"default", default_path, std::nullopt}));
+  for (const auto& spec : extra) LEPTON_CHECK(add(spec));
   return stores;
 }
 
 const Store* Stores::find(const std::string& label) const {
   auto it = stores_.find(label);
-  return it == stores_.end() ? nullptr : &it->second;
+  return it == stores_.end() ? nullptr : it->second.get();
 }
 
 }  // namespace lepton::key_value

@@ -1,6 +1,7 @@
-// Key-value stores for the app: each label maps to a backend. The `spin` backend is SQLite,
-// one table `spin_key_value(store, key, value)` per database file, as Spin lays it out, so a
-// Spin app's existing .spin/sqlite_key_value.db keeps its data.
+// Key-value stores for the app: each label maps to a backend (key_value::Store). The `spin`
+// backend is SQLite, one table `spin_key_value(store, key, value)` per database file, as Spin
+// lays it out, so a Spin app's existing .spin/sqlite_key_value.db keeps its data. The `redis`
+// backend (redis_store.h) keeps each key as a Redis string, as Spin's does.
 #pragma once
 
 #include <sqlite3.h>
@@ -42,6 +43,8 @@ class SqliteDb {
   // Several sets in one transaction.
   Status set_many(const std::string& store,
                   const std::vector<std::pair<std::string, std::string>>& items);
+  // Several deletes in one transaction.
+  Status delete_many(const std::string& store, const std::vector<std::string>& keys);
 
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
@@ -52,22 +55,75 @@ class SqliteDb {
   sqlite3* db_;
 };
 
-// A label the app may open: a backend and the store name inside it.
-struct Store {
-  std::shared_ptr<SqliteDb> db;
-  std::string name;
+// A compare-and-swap on one key: made with the value the key held then (current()); swap writes
+// only if the key still holds it.
+class Cas {
+ public:
+  virtual ~Cas() = default;
+  virtual const std::optional<std::string>& current() const = 0;
+  // true: written; false: the key changed since the cas was made (nothing written). Either
+  // way the cas is spent.
+  virtual Result<bool> swap(std::string_view value) = 0;
 };
 
-// Where a `spin` store without a path goes; null = memory.
+// One label the app may open, over its backend. Thread-safe; an Error is a backend failure
+// (the guest sees it as `other` / `io`).
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual Result<std::optional<std::string>> get(const std::string& key) const = 0;
+  virtual Status set(const std::string& key, std::string_view value) const = 0;
+  virtual Status remove(const std::string& key) const = 0;
+  virtual Result<bool> exists(const std::string& key) const = 0;
+  virtual Result<std::vector<std::string>> keys() const = 0;  // sorted
+  // Adds `delta` to the integer at `key` (absent = 0) and returns the new value.
+  virtual Result<int64_t> increment(const std::string& key, int64_t delta) const = 0;
+  virtual Result<std::unique_ptr<Cas>> new_cas(const std::string& key) const = 0;
+  // One value per key, in order (nullopt: absent).
+  virtual Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) const = 0;
+  virtual Status set_many(const std::vector<std::pair<std::string, std::string>>& items) const = 0;
+  virtual Status delete_many(const std::vector<std::string>& keys) const = 0;
+};
+
+// A label's store in an SQLite database: the rows whose `store` column is the label.
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::shared_ptr<SqliteDb> db, std::string name)
+      : db_(std::move(db)), name_(std::move(name)) {}
+  const std::shared_ptr<SqliteDb>& db() const { return db_; }
+  const std::string& name() const { return name_; }
+
+  Result<std::optional<std::string>> get(const std::string& key) const override;
+  Status set(const std::string& key, std::string_view value) const override;
+  Status remove(const std::string& key) const override;
+  Result<bool> exists(const std::string& key) const override;
+  Result<std::vector<std::string>> keys() const override;
+  Result<int64_t> increment(const std::string& key, int64_t delta) const override;
+  Result<std::unique_ptr<Cas>> new_cas(const std::string& key) const override;
+  Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) const override;
+  Status set_many(const std::vector<std::pair<std::string, std::string>>& items) const override;
+  Status delete_many(const std::vector<std::string>& keys) const override;
+
+ private:
+  std::shared_ptr<SqliteDb> db_;
+  std::string name_;
+};
+
+// A store of the runtime config: `spin` (SQLite at `path`; no path: in memory) or `redis`.
 struct StoreSpec {
   std::string label;
-  std::optional<std::filesystem::path> path;  // empty optional: in memory
+  std::optional<std::filesystem::path> path;  // spin: empty optional = in memory
+  std::optional<std::string> redis_url = {};  // set: a redis store at this URL
 };
 
 class Stores {
  public:
   // `default_path` is the default store's file (nullopt: in memory). `extra` are the runtime
-  // config's stores (they may redefine `default`). Databases with the same path are shared.
+  // config's stores (they may redefine `default`). Databases with the same path are shared, and
+  // so are Redis connections to the same URL. Redis is not contacted here: an unreachable server
+  // fails the operations, not the startup; a malformed URL fails here.
   static Result<std::shared_ptr<Stores>> open(std::optional<std::filesystem::path> default_path,
                                               const std::vector<StoreSpec>& extra);
   // nullptr when the label is not configured.
@@ -75,7 +131,7 @@ class Stores {
   bool has(const std::string& label) const { return find(label) != nullptr; }
 
  private:
-  std::map<std::string, Store> stores_;
+  std::map<std::string, std::unique_ptr<Store>> stores_;
 };
 
 }  // namespace lepton::key_value

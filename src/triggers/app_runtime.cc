@@ -41,8 +41,7 @@ Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOption
   }
   if (!options.key_value_seed.empty()) {
     const key_value::Store* store = runtime->key_value_->find("default");
-    for (const auto& [key, value] : options.key_value_seed)
-      LEPTON_CHECK(store->db->set(store->name, key, value));
+    for (const auto& [key, value] : options.key_value_seed) LEPTON_CHECK(store->set(key, value));
   }
   options.components.key_value = runtime->key_value_.get();
   LEPTON_CHECK(runtime->open_sqlite(options));

@@ -31,30 +31,42 @@ TEST(KeyValueStore, OperationsAndIncrementOnOneFileShared) {
     const key_value::Store* d = (*stores)->find("default");
     const key_value::Store* o = (*stores)->find("other");
     ASSERT_TRUE(d && o);
-    EXPECT_EQ(d->db, o->db);  // one connection per file
-    ASSERT_TRUE(d->db->set(d->name, "k", std::string("a\0b", 3)));
-    ASSERT_TRUE(o->db->set(o->name, "k", "other"));
-    EXPECT_EQ(**d->db->get(d->name, "k"), std::string("a\0b", 3));
-    EXPECT_EQ(**o->db->get(o->name, "k"), "other");
-    EXPECT_EQ(*d->db->increment(d->name, "n", 5), 5);
-    EXPECT_EQ(*d->db->increment(d->name, "n", -2), 3);
-    EXPECT_EQ(**d->db->get(d->name, "n"), "3");
-    ASSERT_TRUE(d->db->set_many(d->name, {{"x", "1"}, {"y", "2"}}));
-    EXPECT_EQ(*d->db->keys(d->name), (std::vector<std::string>{"k", "n", "x", "y"}));
-    ASSERT_TRUE(d->db->remove(d->name, "x"));
-    EXPECT_FALSE(*d->db->exists(d->name, "x"));
-    EXPECT_TRUE(*o->db->exists(o->name, "k"));
+    auto* ds = dynamic_cast<const key_value::SqliteStore*>(d);
+    auto* os = dynamic_cast<const key_value::SqliteStore*>(o);
+    ASSERT_TRUE(ds && os);
+    EXPECT_EQ(ds->db(), os->db());  // one connection per file
+    ASSERT_TRUE(d->set("k", std::string("a\0b", 3)));
+    ASSERT_TRUE(o->set("k", "other"));
+    EXPECT_EQ(**d->get("k"), std::string("a\0b", 3));
+    EXPECT_EQ(**o->get("k"), "other");
+    EXPECT_EQ(*d->increment("n", 5), 5);
+    EXPECT_EQ(*d->increment("n", -2), 3);
+    EXPECT_EQ(**d->get("n"), "3");
+    ASSERT_TRUE(d->set_many({{"x", "1"}, {"y", "2"}}));
+    EXPECT_EQ(*d->keys(), (std::vector<std::string>{"k", "n", "x", "y"}));
+    ASSERT_TRUE(d->remove("x"));
+    EXPECT_FALSE(*d->exists("x"));
+    EXPECT_TRUE(*o->exists("k"));
     // Compare-and-swap: succeeds only while the value is still what was seen.
-    EXPECT_TRUE(*d->db->compare_and_swap(d->name, "c", std::nullopt, "1"));
-    EXPECT_FALSE(*d->db->compare_and_swap(d->name, "c", std::nullopt, "2"));
-    EXPECT_TRUE(*d->db->compare_and_swap(d->name, "c", std::string("1"), "2"));
-    EXPECT_EQ(**d->db->get(d->name, "c"), "2");
+    auto first = d->new_cas("c");
+    auto second = d->new_cas("c");
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ((*first)->current(), std::nullopt);
+    EXPECT_TRUE(*(*first)->swap("1"));
+    EXPECT_FALSE(*(*second)->swap("2"));
+    auto third = d->new_cas("c");
+    ASSERT_TRUE(third);
+    EXPECT_EQ((*third)->current(), std::optional<std::string>("1"));
+    EXPECT_TRUE(*(*third)->swap("2"));
+    EXPECT_EQ(**d->get("c"), "2");
   }
   auto reopened = key_value::Stores::open(path, {});
   ASSERT_TRUE(reopened);
   const key_value::Store* d = (*reopened)->find("default");
-  EXPECT_EQ(**d->db->get(d->name, "y"), "2");
-  EXPECT_EQ(*d->db->keys("other"), std::vector<std::string>{"k"});
+  EXPECT_EQ(**d->get("y"), "2");
+  auto* ds = dynamic_cast<const key_value::SqliteStore*>(d);
+  ASSERT_TRUE(ds);
+  EXPECT_EQ(*ds->db()->keys("other"), std::vector<std::string>{"k"});
   std::filesystem::remove_all(dir);
 }
 
