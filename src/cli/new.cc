@@ -212,10 +212,12 @@ void add_common_flags(CLI::App* cmd, NewFlags& f) {
   cmd->add_option("name", f.name, "Name (kebab-case) of the new item");
   cmd->add_option("-t,--template", f.template_id, "The template to use (see `lepton templates list`)");
   cmd->add_option("--tag", f.tags, "Offer only templates with this tag (repeatable)")
+      ->allow_extra_args(false)
       ->excludes("--template");
   cmd->add_option("-o,--output", f.output,
                   "Directory to create (default: the name; for add, relative to the manifest)");
-  cmd->add_option("-v,--value", f.values, "Parameter value, NAME=VALUE (repeatable)");
+  cmd->add_option("-v,--value", f.values, "Parameter value, NAME=VALUE (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--values-file", f.values_file, "TOML file of parameter values")
       ->check(CLI::ExistingFile);
   cmd->add_flag("-a,--accept-defaults", f.accept_defaults,

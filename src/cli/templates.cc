@@ -94,7 +94,8 @@ Run add_templates_command(CLI::App& app) {
   install->add_flag("--upgrade,--update", f->upgrade, "Replace templates already installed");
   install->callback([which] { *which = "install"; });
   CLI::App* list = cmd->add_subcommand("list", "List the templates `lepton new` can use");
-  list->add_option("--tag", f->tags, "Only templates with this tag (repeatable)");
+  list->add_option("--tag", f->tags, "Only templates with this tag (repeatable)")
+      ->allow_extra_args(false);
   list->add_flag("--json", f->json, "Print JSON");
   list->callback([which] { *which = "list"; });
   CLI::App* uninstall = cmd->add_subcommand("uninstall", "Remove an installed template");

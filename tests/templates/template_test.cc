@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "templates/liquid.h"
 #include "templates/store.h"
 
 namespace lepton::templates {
@@ -120,15 +122,44 @@ TEST(TemplateMetadata, MissingSnippetFileIsAnError) {
       << t.error().message;
 }
 
-TEST(TemplateMetadata, ShippedTemplatesLoadAndCarryTheSdk) {
-  for (const char* id : {"http-empty", "http-c"}) {
+void render_shipped(const std::string& id, const fs::path& out);
+
+TEST(TemplateMetadata, ShippedTemplatesLoadRenderAndCarryTheSdk) {
+  for (const char* id : {"http-empty", "http-c", "redirect", "static-fileserver"}) {
+    SCOPED_TRACE(id);
     auto t = load_template(kRepoTemplates / id);
     ASSERT_TRUE(t.ok()) << t.error().message;
     EXPECT_EQ(t->id, id);
+    render_shipped(id, fs::temp_directory_path() / fmt::format("lepton-shipped-{}-{}", id, getpid()));
   }
-  // The http-c template ships a copy of the C SDK header; the two must not drift.
-  EXPECT_EQ(slurp(kRepoTemplates / "http-c" / "content" / "lepton_http.h"),
-            slurp(kRepoTemplates / ".." / "sdk" / "c" / "lepton_http.h"));
+  // The C templates ship a copy of the C SDK header; the copies must not drift.
+  for (const char* id : {"http-c", "redirect", "static-fileserver"})
+    EXPECT_EQ(slurp(kRepoTemplates / id / "content" / "lepton_http.h"),
+              slurp(kRepoTemplates / ".." / "sdk" / "c" / "lepton_http.h"))
+        << id;
+}
+
+// Every content file of a shipped template must render (a stray `{{` in C code would not), and
+// spin.toml must come out as valid TOML.
+void render_shipped(const std::string& id, const fs::path& out) {
+  auto t = load_template(kRepoTemplates / id);
+  ASSERT_TRUE(t.ok());
+  RunOptions o;
+  o.name = "shipped-app";
+  o.output_path = out;
+  o.accept_defaults = true;
+  o.values = {{"redirect-from", "/from"}, {"redirect-to", "/to"}};
+  std::erase_if(o.values, [&](const auto& kv) { return t->parameter(kv.first) == nullptr; });
+  o.special_values["authors"] = "A";
+  auto done = run_template(*t, o);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  for (const auto& entry : fs::recursive_directory_iterator(t->content_dir())) {
+    if (!entry.is_regular_file()) continue;
+    auto parsed = Template::parse(slurp(entry.path()), entry.path().string());
+    EXPECT_TRUE(parsed.ok()) << parsed.error().message;
+  }
+  EXPECT_NO_THROW((void)toml::parse(slurp(out / "spin.toml")));
+  fs::remove_all(out);
 }
 
 RunOptions new_options(const fs::path& out) {
@@ -311,7 +342,8 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
 
   std::vector<std::string> ids;
   for (const auto& s : store.list()) ids.push_back(s.info.id + (s.builtin ? "*" : ""));
-  EXPECT_EQ(ids, (std::vector<std::string>{"http-c*", "http-empty*", "plain", "redis-demo"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"http-c*", "http-empty*", "plain", "redirect*", "redis-demo",
+                                      "static-fileserver*"}));
   auto got = store.get("redis-demo");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->installed_from, fs::absolute(kData / "spin-repo").lexically_normal().string());
@@ -329,7 +361,7 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
   EXPECT_EQ(store.uninstall("nope").error().message, "no installed template 'nope'");
   auto missing = store.get("nope");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().message.find("no template 'nope' (available: http-c, http-empty, redis-demo"),
+  EXPECT_NE(missing.error().message.find("no template 'nope' (available: http-c, http-empty, redirect, redis-demo"),
             std::string::npos);
 }
 
