@@ -138,8 +138,8 @@ int run_new(const NewFlags& f) {
   } else {
     std::vector<tpl::StoredTemplate> candidates;
     for (auto& t : store.list())
-      if (t.info.matches_all_tags(f.tags) && (f.add ? t.info.add_component.has_value()
-                                                   : t.info.new_application.has_value()))
+      if (t.info.matches_all_tags(f.tags) &&
+          (f.add ? t.info.add_component.has_value() : t.info.new_application.has_value()))
         candidates.push_back(std::move(t));
     std::string ids;
     for (const auto& t : candidates) ids += (ids.empty() ? "" : ", ") + t.info.id;
@@ -164,9 +164,10 @@ int run_new(const NewFlags& f) {
   // The name.
   std::string name = f.name;
   if (!name.empty() && !tpl::is_kebab_name(name))
-    return spdlog::error("name '{}' must be kebab-case (words of letters and digits separated by "
-                         "'-', each starting with a letter, e.g. my-app)",
-                         name),
+    return spdlog::error(
+               "name '{}' must be kebab-case (words of letters and digits separated by "
+               "'-', each starting with a letter, e.g. my-app)",
+               name),
            kUsage;
   if (name.empty()) {
     if (!interactive())
@@ -189,7 +190,8 @@ int run_new(const NewFlags& f) {
   tpl::RunOptions options;
   options.mode = f.add ? tpl::Mode::kAddComponent : tpl::Mode::kNewApplication;
   options.name = name;
-  options.output_path = f.init ? fs::path(".") : fs::path(f.output.empty() ? path_safe(name) : f.output);
+  options.output_path =
+      f.init ? fs::path(".") : fs::path(f.output.empty() ? path_safe(name) : f.output);
   options.manifest_path = manifest;
   options.values = std::move(*values);
   options.accept_defaults = f.accept_defaults;
@@ -210,7 +212,8 @@ int run_new(const NewFlags& f) {
 
 void add_common_flags(CLI::App* cmd, NewFlags& f) {
   cmd->add_option("name", f.name, "Name (kebab-case) of the new item");
-  cmd->add_option("-t,--template", f.template_id, "The template to use (see `lepton templates list`)");
+  cmd->add_option("-t,--template", f.template_id,
+                  "The template to use (see `lepton templates list`)");
   cmd->add_option("--tag", f.tags, "Offer only templates with this tag (repeatable)")
       ->allow_extra_args(false)
       ->excludes("--template");

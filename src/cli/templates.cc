@@ -1,8 +1,8 @@
 // `lepton templates install|list|uninstall`: manage the user's templates (see templates/store.h).
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/main.h"
@@ -27,8 +27,8 @@ int run_install(const TemplatesFlags& f) {
   if (f.dir.empty() == f.tar.empty())
     return spdlog::error("templates install: give exactly one of --dir PATH or --tar FILE"), kUsage;
   auto store = tpl::Store::from_environment();
-  auto report = f.dir.empty() ? store.install_tar(f.tar, f.upgrade)
-                              : store.install_dir(f.dir, f.upgrade);
+  auto report =
+      f.dir.empty() ? store.install_tar(f.tar, f.upgrade) : store.install_dir(f.dir, f.upgrade);
   if (!report) return spdlog::error("{}", report.error().message), kFailure;
   for (const auto& id : report->installed) std::printf("Installed template %s\n", id.c_str());
   bool invalid = false;
@@ -88,7 +88,8 @@ Run add_templates_command(CLI::App& app) {
   auto which = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("templates", "Install, list and remove templates");
   cmd->require_subcommand(1);
-  CLI::App* install = cmd->add_subcommand("install", "Install templates from a directory or tarball");
+  CLI::App* install =
+      cmd->add_subcommand("install", "Install templates from a directory or tarball");
   install->add_option("--dir", f->dir, "A directory holding templates/<name>/ (or one template)");
   install->add_option("--tar", f->tar, "A .tar/.tar.gz of such a directory");
   install->add_flag("--upgrade,--update", f->upgrade, "Replace templates already installed");

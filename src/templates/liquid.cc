@@ -110,7 +110,8 @@ std::string dotted_pascal_case(std::string_view text) {
   size_t start = 0;
   while (true) {
     size_t dot = text.find('.', start);
-    parts.push_back(pascal_case(text.substr(start, dot == std::string_view::npos ? dot : dot - start)));
+    parts.push_back(
+        pascal_case(text.substr(start, dot == std::string_view::npos ? dot : dot - start)));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -207,9 +208,9 @@ struct FilterSpec {
 };
 
 constexpr FilterSpec kFilters[] = {
-    {"kebab_case", 0}, {"snake_case", 0}, {"pascal_case", 0}, {"dotted_pascal_case", 0},
-    {"http_wildcard", 0}, {"downcase", 0}, {"upcase", 0},   {"capitalize", 0},
-    {"strip", 0},        {"default", 1},  {"append", 1},   {"prepend", 1},
+    {"kebab_case", 0},    {"snake_case", 0}, {"pascal_case", 0}, {"dotted_pascal_case", 0},
+    {"http_wildcard", 0}, {"downcase", 0},   {"upcase", 0},      {"capitalize", 0},
+    {"strip", 0},         {"default", 1},    {"append", 1},      {"prepend", 1},
     {"replace", 2},
 };
 
@@ -238,9 +239,10 @@ class Parser {
     while (pos < source_.size()) {
       size_t open = find_open(pos);
       std::string text(source_.substr(pos, open == std::string_view::npos ? open : open - pos));
-      if (trim_next) text.erase(0, text.find_first_not_of(" \t\r\n\f\v") == std::string::npos
-                                          ? text.size()
-                                          : text.find_first_not_of(" \t\r\n\f\v"));
+      if (trim_next)
+        text.erase(0, text.find_first_not_of(" \t\r\n\f\v") == std::string::npos
+                          ? text.size()
+                          : text.find_first_not_of(" \t\r\n\f\v"));
       trim_next = false;
       if (open == std::string_view::npos) {
         add_text(current_body(), std::move(text));
@@ -256,8 +258,9 @@ class Parser {
       std::string_view close_mark = is_output ? "}}" : "%}";
       size_t close = source_.find(close_mark, open + 2);
       if (close == std::string_view::npos)
-        return error_at(name_, source_, open,
-                        is_output ? "'{{' is not closed with '}}'" : "'{%' is not closed with '%}'");
+        return error_at(
+            name_, source_, open,
+            is_output ? "'{{' is not closed with '}}'" : "'{%' is not closed with '%}'");
       size_t inner_begin = open + 2 + (trim_before ? 1 : 0);
       size_t inner_end = close;
       if (inner_end > inner_begin && source_[inner_end - 1] == '-') {
@@ -334,7 +337,8 @@ class Parser {
         continue;
       }
       if (tag == "endif" || tag == "endunless") {
-        std::string expected = blocks.empty() ? "" : (blocks.back()->unless ? "endunless" : "endif");
+        std::string expected =
+            blocks.empty() ? "" : (blocks.back()->unless ? "endunless" : "endif");
         if (tag != expected)
           return error_at(name_, source_, open,
                           fmt::format("'{{% {} %}}' without a matching '{{% {} %}}'", tag,
@@ -404,7 +408,8 @@ class Parser {
                            source_[i] == '_' || source_[i] == '-' || source_[i] == '?'))
           ++i;
         // A trailing '-' belongs to a whitespace-control marker, not the name.
-        tokens.push_back({Token::Kind::kIdent, std::string(source_.substr(start, i - start)), start});
+        tokens.push_back(
+            {Token::Kind::kIdent, std::string(source_.substr(start, i - start)), start});
       } else if (c == '"' || c == '\'') {
         size_t close = source_.find(c, i + 1);
         if (close == std::string_view::npos || close >= end)
@@ -413,11 +418,14 @@ class Parser {
             {Token::Kind::kString, std::string(source_.substr(i + 1, close - i - 1)), start});
         i = close + 1;
       } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-                 (c == '-' && i + 1 < end && std::isdigit(static_cast<unsigned char>(source_[i + 1])))) {
+                 (c == '-' && i + 1 < end &&
+                  std::isdigit(static_cast<unsigned char>(source_[i + 1])))) {
         ++i;
-        while (i < end && (std::isdigit(static_cast<unsigned char>(source_[i])) || source_[i] == '.'))
+        while (i < end &&
+               (std::isdigit(static_cast<unsigned char>(source_[i])) || source_[i] == '.'))
           ++i;
-        tokens.push_back({Token::Kind::kNumber, std::string(source_.substr(start, i - start)), start});
+        tokens.push_back(
+            {Token::Kind::kNumber, std::string(source_.substr(start, i - start)), start});
       } else if (c == '|') {
         tokens.push_back({Token::Kind::kPipe, "|", start});
         ++i;
@@ -429,7 +437,8 @@ class Parser {
         ++i;
       } else if (c == '=' || c == '!' || c == '<' || c == '>') {
         std::string op(1, c);
-        if (i + 1 < end && (source_[i + 1] == '=' || (c == '<' && source_[i + 1] == '>'))) op += source_[i + 1];
+        if (i + 1 < end && (source_[i + 1] == '=' || (c == '<' && source_[i + 1] == '>')))
+          op += source_[i + 1];
         if (op == "=" || op == "!")
           return error_at(name_, source_, start, fmt::format("unknown operator '{}'", op));
         tokens.push_back({Token::Kind::kOp, op, start});
@@ -641,13 +650,20 @@ class Renderer {
         if (empty) v = args[0];
         continue;
       }
-      if (f.name == "kebab_case") r = kebab_case(s);
-      else if (f.name == "snake_case") r = snake_case(s);
-      else if (f.name == "pascal_case") r = pascal_case(s);
-      else if (f.name == "dotted_pascal_case") r = dotted_pascal_case(s);
-      else if (f.name == "http_wildcard") r = http_wildcard(s);
-      else if (f.name == "downcase") r = lower(s);
-      else if (f.name == "upcase") r = upper(s);
+      if (f.name == "kebab_case")
+        r = kebab_case(s);
+      else if (f.name == "snake_case")
+        r = snake_case(s);
+      else if (f.name == "pascal_case")
+        r = pascal_case(s);
+      else if (f.name == "dotted_pascal_case")
+        r = dotted_pascal_case(s);
+      else if (f.name == "http_wildcard")
+        r = http_wildcard(s);
+      else if (f.name == "downcase")
+        r = lower(s);
+      else if (f.name == "upcase")
+        r = upper(s);
       else if (f.name == "capitalize") {
         r = s;
         if (!r.empty() && is_lower(static_cast<unsigned char>(r[0])))
@@ -656,8 +672,10 @@ class Renderer {
         auto b = s.find_first_not_of(" \t\r\n\f\v");
         auto e = s.find_last_not_of(" \t\r\n\f\v");
         r = b == std::string::npos ? "" : s.substr(b, e - b + 1);
-      } else if (f.name == "append") r = s + args[0].text;
-      else if (f.name == "prepend") r = args[0].text + s;
+      } else if (f.name == "append")
+        r = s + args[0].text;
+      else if (f.name == "prepend")
+        r = args[0].text + s;
       else if (f.name == "replace") {
         const std::string& from = args[0].text;
         if (from.empty()) {
@@ -686,7 +704,8 @@ class Renderer {
     bool lnil = left.kind == Evaluated::Kind::kNil, rnil = right.kind == Evaluated::Kind::kNil;
     if (c.op == "==") return lnil || rnil ? lnil == rnil : left.text == right.text;
     if (c.op == "!=" || c.op == "<>") return lnil || rnil ? lnil != rnil : left.text != right.text;
-    if (c.op == "contains") return !lnil && !rnil && left.text.find(right.text) != std::string::npos;
+    if (c.op == "contains")
+      return !lnil && !rnil && left.text.find(right.text) != std::string::npos;
     if (lnil || rnil) return false;
     auto ln = as_number(left.text), rn = as_number(right.text);
     int order = ln && rn ? (*ln < *rn ? -1 : *ln > *rn ? 1 : 0) : left.text.compare(right.text);

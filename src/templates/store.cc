@@ -126,8 +126,8 @@ Result<StoredTemplate> Store::get(const std::string& id) const {
     if (s.info.id == id) return std::move(s);
   std::string ids;
   for (const auto& s : list()) ids += (ids.empty() ? "" : ", ") + s.info.id;
-  return fail("no template '{}' (available: {}; install more with `lepton templates install`)",
-              id, ids.empty() ? "none" : ids);
+  return fail("no template '{}' (available: {}; install more with `lepton templates install`)", id,
+              ids.empty() ? "none" : ids);
 }
 
 Result<InstallReport> Store::install_from(const fs::path& root, const std::string& origin,

@@ -48,7 +48,11 @@ bool valid_utf8(const std::string& s) {
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c == 0) return false;
-    size_t extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+    size_t extra = c < 0x80             ? 0
+                   : (c & 0xE0) == 0xC0 ? 1
+                   : (c & 0xF0) == 0xE0 ? 2
+                   : (c & 0xF8) == 0xF0 ? 3
+                                        : 9;
     if (extra == 9 || i + extra >= s.size()) return false;
     for (size_t k = 1; k <= extra; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -134,7 +138,8 @@ const Parameter* TemplateInfo::parameter(std::string_view pid) const {
 bool TemplateInfo::matches_all_tags(const std::vector<std::string>& want) const {
   for (const auto& w : want) {
     std::string lw = w;
-    std::transform(lw.begin(), lw.end(), lw.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lw.begin(), lw.end(), lw.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (std::find(tags.begin(), tags.end(), lw) == tags.end()) return false;
   }
   return true;
@@ -151,7 +156,8 @@ Result<TemplateInfo> parse_template_manifest(const std::string& text, const std:
   TableReader root(ctx, doc, "the template manifest");
   LEPTON_TRY(auto version, root.opt_string("manifest_version"));
   if (!version) {
-    if (root.has("manifest_version")) return root.wrong_type("manifest_version", "a string (\"1\")");
+    if (root.has("manifest_version"))
+      return root.wrong_type("manifest_version", "a string (\"1\")");
     return root.missing("manifest_version");
   }
   if (*version != "1")
@@ -162,8 +168,8 @@ Result<TemplateInfo> parse_template_manifest(const std::string& text, const std:
                   "custom filters are not supported (as in Spin 2 and later); please update the "
                   "template");
   LEPTON_CHECK(root.check_keys({"manifest_version", "id", "description", "trigger_type", "tags",
-                                "new_application", "add_component", "parameters",
-                                "custom_filters", "outputs"}));
+                                "new_application", "add_component", "parameters", "custom_filters",
+                                "outputs"}));
   TemplateInfo t;
   LEPTON_TRY(t.id, root.string("id"));
   if (t.id.empty()) return ctx.at(root.value_loc("id"), "'id' must not be empty");
@@ -173,7 +179,8 @@ Result<TemplateInfo> parse_template_manifest(const std::string& text, const std:
   (void)trigger_type;
   LEPTON_TRY(t.tags, root.string_array("tags"));
   for (auto& tag : t.tags)
-    std::transform(tag.begin(), tag.end(), tag.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(tag.begin(), tag.end(), tag.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
 
   for (const char* key : {"new_application", "add_component"}) {
     LEPTON_TRY(const toml::table* vt, root.opt_table(key));
@@ -208,7 +215,8 @@ Result<TemplateInfo> parse_template_manifest(const std::string& text, const std:
         p.type = Parameter::Type::kBool;
       } else {
         return ctx.at(pr.value_loc("type"),
-                      "unrecognised type '{}' for {} (expected \"string\" or \"bool\")", type, what);
+                      "unrecognised type '{}' for {} (expected \"string\" or \"bool\")", type,
+                      what);
       }
       LEPTON_TRY(p.prompt, pr.string("prompt"));
       const toml::node* def = pr.get("default");
@@ -412,7 +420,8 @@ Result<std::string> merge_into_table(const std::string& existing, const std::str
     return out + "\n\n[" + table + "]\n" + body;
   }
   if (!target->is_table())
-    return fail("cannot merge {} into '{}' of the manifest: it is not a table", snippet_name, table);
+    return fail("cannot merge {} into '{}' of the manifest: it is not a table", snippet_name,
+                table);
   // Split into lines; find the [table] header and the end of its section.
   std::vector<std::string> lines;
   {
@@ -436,13 +445,14 @@ Result<std::string> merge_into_table(const std::string& existing, const std::str
   // Drop lines of keys that the snippet replaces (single-line values).
   std::vector<std::string> section(lines.begin() + begin + 1, lines.begin() + end);
   for (auto&& [key, node] : merging) {
-    std::regex key_line("^\\s*\"?" + std::regex_replace(std::string(key.str()),
-                                                          std::regex(R"([.^$|()\[\]{}*+?\\-])"),
-                                                          R"(\$&)") +
+    std::regex key_line("^\\s*\"?" +
+                        std::regex_replace(std::string(key.str()),
+                                           std::regex(R"([.^$|()\[\]{}*+?\\-])"), R"(\$&)") +
                         "\"?\\s*=.*$");
-    section.erase(std::remove_if(section.begin(), section.end(),
-                                 [&](const std::string& l) { return std::regex_match(l, key_line); }),
-                  section.end());
+    section.erase(
+        std::remove_if(section.begin(), section.end(),
+                       [&](const std::string& l) { return std::regex_match(l, key_line); }),
+        section.end());
   }
   size_t insert_at = section.size();
   while (insert_at > 0 && section[insert_at - 1].find_first_not_of(" \t\r") == std::string::npos)
@@ -518,12 +528,12 @@ Result<std::vector<fs::path>> run_template(const TemplateInfo& t, const RunOptio
   }
 
   Values values;
-  values["authors"] = Value::string(o.special_values.count("authors") ? o.special_values.at("authors")
-                                                                      : default_authors());
-  values["username"] = Value::string(o.special_values.count("username")
-                                         ? o.special_values.at("username")
-                                         : values["authors"].text.substr(
-                                               0, values["authors"].text.find(" <")));
+  values["authors"] = Value::string(
+      o.special_values.count("authors") ? o.special_values.at("authors") : default_authors());
+  values["username"] =
+      Value::string(o.special_values.count("username")
+                        ? o.special_values.at("username")
+                        : values["authors"].text.substr(0, values["authors"].text.find(" <")));
   values["project-name"] = Value::string(o.name);
   values["output-path"] = Value::string(o.output_path.generic_string());
   for (const auto& [k, val] : o.special_values) values[k] = Value::string(val);
@@ -541,8 +551,8 @@ Result<std::vector<fs::path>> run_template(const TemplateInfo& t, const RunOptio
       return fail("parameter '{}' ({}) not provided: pass -v {}=VALUE{}", p.id, p.prompt, p.id,
                   p.default_value ? " or --accept-defaults" : "");
     }
-    values[p.id] = p.type == Parameter::Type::kBool ? Value::boolean(value == "true")
-                                                    : Value::string(value);
+    values[p.id] =
+        p.type == Parameter::Type::kBool ? Value::boolean(value == "true") : Value::string(value);
   }
 
   std::vector<PendingWrite> writes;
@@ -580,13 +590,15 @@ Result<std::vector<fs::path>> run_template(const TemplateInfo& t, const RunOptio
     std::map<std::string, std::string> rendered;
     for (const auto& [id, file] : v.snippets) {
       if (!add)
-        return fail("template '{}': lepton doesn't know what to do with a '{}' snippet outside "
-                    "`lepton add`",
-                    t.id, id);
+        return fail(
+            "template '{}': lepton doesn't know what to do with a '{}' snippet outside "
+            "`lepton add`",
+            t.id, id);
       if (id != "component" && id != "application_trigger" && id != "variables")
-        return fail("template '{}': unknown snippet '{}' (expected component, "
-                    "application_trigger or variables)",
-                    t.id, id);
+        return fail(
+            "template '{}': unknown snippet '{}' (expected component, "
+            "application_trigger or variables)",
+            t.id, id);
       fs::path path = t.snippets_dir() / file;
       LEPTON_TRY(auto text, read_file(path));
       LEPTON_TRY(rendered[id], render(text, values, path.string()));
@@ -605,9 +617,10 @@ Result<std::vector<fs::path>> run_template(const TemplateInfo& t, const RunOptio
     try {
       (void)toml::parse(new_manifest, o.manifest_path.string());
     } catch (const toml::parse_error& e) {
-      return fail("adding template '{}' to {} would make it invalid TOML (line {}: {}); the "
-                  "manifest was left unchanged",
-                  t.id, o.manifest_path.string(), e.source().begin.line, e.description());
+      return fail(
+          "adding template '{}' to {} would make it invalid TOML (line {}: {}); the "
+          "manifest was left unchanged",
+          t.id, o.manifest_path.string(), e.source().begin.line, e.description());
     }
     manifest_changed = true;
   }

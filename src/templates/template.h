@@ -77,8 +77,8 @@ enum class Mode { kNewApplication, kAddComponent };
 
 struct RunOptions {
   Mode mode = Mode::kNewApplication;
-  std::string name;                    // project-name
-  std::filesystem::path output_path;   // new: the directory; add: relative to the manifest's dir
+  std::string name;                     // project-name
+  std::filesystem::path output_path;    // new: the directory; add: relative to the manifest's dir
   std::filesystem::path manifest_path;  // add: the spin.toml to extend
   std::map<std::string, std::string> values;
   bool accept_defaults = false;

@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kRepo = fs::path(LEPTON_TEST_DATA) / ".." / ".." / "..";
+const fs::path kRepo = (fs::path(LEPTON_TEST_DATA) / ".." / ".." / "..").lexically_normal();
 const fs::path kSpinRepo = kRepo / "tests" / "templates" / "data" / "spin-repo";
 
 std::string slurp(const fs::path& p) {
@@ -42,10 +42,12 @@ class TemplatesCli : public ::testing::Test {
 };
 
 TEST_F(TemplatesCli, EveryCommandHasHelp) {
-  for (auto args : std::vector<std::vector<std::string>>{
-           {"new", "--help"}, {"add", "--help"}, {"templates", "--help"},
-           {"templates", "install", "--help"}, {"templates", "list", "--help"},
-           {"templates", "uninstall", "--help"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"new", "--help"},
+                                                         {"add", "--help"},
+                                                         {"templates", "--help"},
+                                                         {"templates", "install", "--help"},
+                                                         {"templates", "list", "--help"},
+                                                         {"templates", "uninstall", "--help"}}) {
     auto r = lepton(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << r.output;
@@ -57,16 +59,16 @@ TEST_F(TemplatesCli, EveryCommandHasHelp) {
 }
 
 TEST_F(TemplatesCli, NewFromBuiltInTemplate) {
-  auto r = lepton({"new", "-t", "http-empty", "my-app", "-o", (dir_ / "app").string(),
-                   "--accept-defaults"});
+  auto r = lepton(
+      {"new", "-t", "http-empty", "my-app", "-o", (dir_ / "app").string(), "--accept-defaults"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::string manifest = slurp(dir_ / "app" / "spin.toml");
   EXPECT_NE(manifest.find("name = \"my-app\""), std::string::npos) << manifest;
   EXPECT_NE(manifest.find("authors = [\"Ada Lovelace <ada@example.com>\"]"), std::string::npos)
       << manifest;
   // Again into the same directory: refused unless --allow-overwrite.
-  r = lepton({"new", "-t", "http-empty", "my-app", "-o", (dir_ / "app").string(),
-              "--accept-defaults"});
+  r = lepton(
+      {"new", "-t", "http-empty", "my-app", "-o", (dir_ / "app").string(), "--accept-defaults"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("already contains files (use --allow-overwrite)"), std::string::npos)
       << r.output;
@@ -93,9 +95,10 @@ TEST_F(TemplatesCli, NewWithoutTerminalNamesWhatIsMissing) {
 
   r = lepton({"new", "hello", "--accept-defaults"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("no template given: use -t TEMPLATE (one of: http-c, http-empty, redirect, "
-                          "static-fileserver)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.output.find("no template given: use -t TEMPLATE (one of: http-c, http-empty, redirect, "
+                    "static-fileserver)"),
+      std::string::npos)
       << r.output;
 
   r = lepton({"new", "-t", "http-c", "HelloWorld", "--accept-defaults"});
@@ -111,6 +114,23 @@ TEST_F(TemplatesCli, NewWithoutTerminalNamesWhatIsMissing) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("http-path: Input 'nope' does not match pattern"), std::string::npos)
       << r.output;
+}
+
+// With a terminal (faked by util-linux `script`), `new` asks for the template, the name and the
+// parameters, and takes the default on an empty answer.
+TEST_F(TemplatesCli, PromptsWhenStdinIsATerminal) {
+  if (std::system("script --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  const fs::path app = dir_ / "inter";
+  std::string cmd = "printf '2\\nNot Kebab\\nmy-inter\\nA description\\n' | script -qec '" +
+                    std::string(LEPTON_BINARY) + " new -o " + app.string() + "' /dev/null > " +
+                    (dir_ / "out.txt").string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(dir_ / "out.txt");
+  std::string out = slurp(dir_ / "out.txt");
+  EXPECT_NE(out.find("Pick a template to start your application with:"), std::string::npos) << out;
+  EXPECT_NE(out.find("Name must be kebab-case"), std::string::npos) << out;
+  std::string manifest = slurp(app / "spin.toml");
+  EXPECT_NE(manifest.find("name = \"my-inter\""), std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("description = \"A description\""), std::string::npos) << manifest;
 }
 
 TEST_F(TemplatesCli, ValuesFileAndInit) {
@@ -151,8 +171,8 @@ TEST_F(TemplatesCli, InstallListNewAddUninstallSpinFormatTemplate) {
   r = lepton({"new", "-t", "redis-demo", "redis-app", "-o", app.string(), "-a", "-v",
               "redis-channel=jobs"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = lepton({"add", "-t", "redis-demo", "worker", "-f", app.string(), "-v",
-              "redis-channel=more", "-v", "project-description=", "-v", "language=c"});
+  r = lepton({"add", "-t", "redis-demo", "worker", "-f", app.string(), "-v", "redis-channel=more",
+              "-v", "project-description=", "-v", "language=c"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Added component 'worker'"), std::string::npos) << r.output;
   toml::table doc;

@@ -121,7 +121,8 @@ TEST(Liquid, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(err("{% if x %}\nabc"), "t.txt:1:1: '{% if %}' is not closed with '{% endif %}'");
   EXPECT_EQ(err("x\n{% endif %}"), "t.txt:2:1: '{% endif %}' without a matching '{% if %}'");
   EXPECT_EQ(err("{% else %}"), "t.txt:1:1: '{% else %}' without a matching '{% if %}'");
-  EXPECT_EQ(err("{% raw %}never closed"), "t.txt:1:1: '{% raw %}' is not closed with '{% endraw %}'");
+  EXPECT_EQ(err("{% raw %}never closed"),
+            "t.txt:1:1: '{% raw %}' is not closed with '{% endraw %}'");
   EXPECT_EQ(err("ok\n\n  {{ nope }}"), "t.txt:3:6: unknown variable 'nope'");
   EXPECT_EQ(err("{% if nope == 'x' %}{% endif %}"), "t.txt:1:7: unknown variable 'nope'");
   EXPECT_EQ(err("{% for x in y %}{% endfor %}"), "t.txt:1:1: unknown tag 'for'");

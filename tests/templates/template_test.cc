@@ -82,30 +82,44 @@ TEST(TemplateMetadata, StrictErrorsNameFileLineAndKey) {
   const std::string head = "manifest_version = \"1\"\nid = \"x\"\n";
   EXPECT_EQ(parse_error(head + "idd = 1\n"),
             "tpl.toml:3:1: unknown field 'idd' in the template manifest (did you mean 'id'?)");
-  EXPECT_EQ(parse_error("id = \"x\"\n"), "tpl.toml:1:1: missing field 'manifest_version' in the template manifest");
+  EXPECT_EQ(parse_error("id = \"x\"\n"),
+            "tpl.toml:1:1: missing field 'manifest_version' in the template manifest");
   EXPECT_EQ(parse_error("manifest_version = \"2\"\nid = \"x\"\n"),
             "tpl.toml:1:20: unsupported manifest_version '2' (lepton reads version \"1\")");
-  EXPECT_EQ(parse_error("manifest_version = \"1\"\n"), "tpl.toml:1:1: missing field 'id' in the template manifest");
-  EXPECT_NE(parse_error(head + "[parameters]\np = { type = \"string\", prompt = \"P\", defualt = \"\" }\n")
-                .find("tpl.toml:4:38: unknown field 'defualt' in parameter 'p' (did you mean 'default'?)"),
+  EXPECT_EQ(parse_error("manifest_version = \"1\"\n"),
+            "tpl.toml:1:1: missing field 'id' in the template manifest");
+  EXPECT_NE(
+      parse_error(head +
+                  "[parameters]\np = { type = \"string\", prompt = \"P\", defualt = \"\" }\n")
+          .find(
+              "tpl.toml:4:38: unknown field 'defualt' in parameter 'p' (did you mean 'default'?)"),
+      std::string::npos);
+  EXPECT_EQ(
+      parse_error(head + "[parameters]\np = { type = \"int\", prompt = \"P\" }\n"),
+      "tpl.toml:4:14: unrecognised type 'int' for parameter 'p' (expected \"string\" or \"bool\")");
+  EXPECT_NE(parse_error(head + "[parameters]\np = { type = \"string\" }\n")
+                .find("missing field 'prompt' in parameter 'p'"),
             std::string::npos);
-  EXPECT_EQ(parse_error(head + "[parameters]\np = { type = \"int\", prompt = \"P\" }\n"),
-            "tpl.toml:4:14: unrecognised type 'int' for parameter 'p' (expected \"string\" or \"bool\")");
-  EXPECT_NE(parse_error(head + "[parameters]\np = { type = \"string\" }\n").find("missing field 'prompt' in parameter 'p'"),
-            std::string::npos);
-  EXPECT_NE(parse_error(head + "[parameters]\np = { type = \"string\", prompt = \"P\", pattern = \"([a-z\" }\n")
-                .find("tpl.toml:4:48: invalid regular expression for parameter 'p'"),
-            std::string::npos);
-  EXPECT_EQ(parse_error(head + "[parameters]\np = { type = \"string\", prompt = \"P\", default = \"x y\", pattern = \"^\\\\S+$\" }\n"),
-            "tpl.toml:4:48: default of parameter 'p' is invalid: Input 'x y' does not match pattern '^\\S+$'");
+  EXPECT_NE(
+      parse_error(head +
+                  "[parameters]\np = { type = \"string\", prompt = \"P\", pattern = \"([a-z\" }\n")
+          .find("tpl.toml:4:48: invalid regular expression for parameter 'p'"),
+      std::string::npos);
+  EXPECT_EQ(parse_error(head + "[parameters]\np = { type = \"string\", prompt = \"P\", default = "
+                               "\"x y\", pattern = \"^\\\\S+$\" }\n"),
+            "tpl.toml:4:48: default of parameter 'p' is invalid: Input 'x y' does not match "
+            "pattern '^\\S+$'");
   EXPECT_NE(parse_error(head + "custom_filters = []\n").find("custom filters are not supported"),
             std::string::npos);
-  EXPECT_NE(parse_error(head + "[add_component.conditions.c]\ncondition = { file_exists = \"x\" }\n")
-                .find("unknown field 'file_exists' in [add_component].conditions.c.condition"),
+  EXPECT_NE(
+      parse_error(head + "[add_component.conditions.c]\ncondition = { file_exists = \"x\" }\n")
+          .find("unknown field 'file_exists' in [add_component].conditions.c.condition"),
+      std::string::npos);
+  EXPECT_NE(parse_error(head + "[add_component]\nskip_file = []\n")
+                .find("tpl.toml:4:1: unknown field 'skip_file' in [add_component]"),
             std::string::npos);
-  EXPECT_NE(parse_error(head + "[add_component]\nskip_file = []\n").find("tpl.toml:4:1: unknown field 'skip_file' in [add_component]"),
-            std::string::npos);
-  EXPECT_NE(parse_error(head + "[outputs]\no = { action = \"delete_dir\", path = \"x\" }\n").find("unknown action 'delete_dir'"),
+  EXPECT_NE(parse_error(head + "[outputs]\no = { action = \"delete_dir\", path = \"x\" }\n")
+                .find("unknown action 'delete_dir'"),
             std::string::npos);
   EXPECT_NE(parse_error(head + "tags = \"http\"\n").find("tpl.toml:3:8: invalid type for 'tags'"),
             std::string::npos);
@@ -114,11 +128,13 @@ TEST(TemplateMetadata, StrictErrorsNameFileLineAndKey) {
 
 TEST(TemplateMetadata, MissingSnippetFileIsAnError) {
   TempDir tmp;
-  spit(tmp.path() / "metadata" / "spin-template.toml",
-       "manifest_version = \"1\"\nid = \"s\"\n[add_component.snippets]\ncomponent = \"nope.txt\"\n");
+  spit(
+      tmp.path() / "metadata" / "spin-template.toml",
+      "manifest_version = \"1\"\nid = \"s\"\n[add_component.snippets]\ncomponent = \"nope.txt\"\n");
   auto t = load_template(tmp.path());
   ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.error().message.find("snippet 'component' of [add_component] names"), std::string::npos)
+  EXPECT_NE(t.error().message.find("snippet 'component' of [add_component] names"),
+            std::string::npos)
       << t.error().message;
 }
 
@@ -130,7 +146,8 @@ TEST(TemplateMetadata, ShippedTemplatesLoadRenderAndCarryTheSdk) {
     auto t = load_template(kRepoTemplates / id);
     ASSERT_TRUE(t.ok()) << t.error().message;
     EXPECT_EQ(t->id, id);
-    render_shipped(id, fs::temp_directory_path() / fmt::format("lepton-shipped-{}-{}", id, getpid()));
+    render_shipped(id,
+                   fs::temp_directory_path() / fmt::format("lepton-shipped-{}-{}", id, getpid()));
   }
   // The C templates ship a copy of the C SDK header; the copies must not drift.
   for (const char* id : {"http-c", "redirect", "static-fileserver"})
@@ -267,7 +284,8 @@ TEST(RunTemplate, AddAppendsSnippetsAndHonoursConditions) {
   const fs::path manifest = tmp.path() / "spin.toml";
   spit(manifest,
        "spin_manifest_version = 2\n\n[application]\nname = \"app\"\n\n[variables]\n"
-       "existing = { default = \"1\" }\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"web\"\n\n"
+       "existing = { default = \"1\" }\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = "
+       "\"web\"\n\n"
        "[component.web]\nsource = \"web.wasm\"\n");
   RunOptions o;
   o.mode = Mode::kAddComponent;
@@ -342,8 +360,8 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
 
   std::vector<std::string> ids;
   for (const auto& s : store.list()) ids.push_back(s.info.id + (s.builtin ? "*" : ""));
-  EXPECT_EQ(ids, (std::vector<std::string>{"http-c*", "http-empty*", "plain", "redirect*", "redis-demo",
-                                      "static-fileserver*"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"http-c*", "http-empty*", "plain", "redirect*",
+                                           "redis-demo", "static-fileserver*"}));
   auto got = store.get("redis-demo");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->installed_from, fs::absolute(kData / "spin-repo").lexically_normal().string());
@@ -357,11 +375,13 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
   EXPECT_FALSE(store.get("plain").ok());
   auto builtin = store.uninstall("http-c");
   ASSERT_FALSE(builtin.ok());
-  EXPECT_EQ(builtin.error().message, "template 'http-c' is built into lepton and cannot be uninstalled");
+  EXPECT_EQ(builtin.error().message,
+            "template 'http-c' is built into lepton and cannot be uninstalled");
   EXPECT_EQ(store.uninstall("nope").error().message, "no installed template 'nope'");
   auto missing = store.get("nope");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().message.find("no template 'nope' (available: http-c, http-empty, redirect, redis-demo"),
+  EXPECT_NE(missing.error().message.find(
+                "no template 'nope' (available: http-c, http-empty, redirect, redis-demo"),
             std::string::npos);
 }
 
@@ -369,8 +389,8 @@ TEST(TemplateStore, InstallsFromTarball) {
   TempDir tmp;
   // A GitHub-style release tarball: one top folder holding templates/.
   fs::copy(kData / "spin-repo", tmp.path() / "repo-1.0", fs::copy_options::recursive);
-  std::string cmd = "tar -czf " + (tmp.path() / "t.tar.gz").string() + " -C " +
-                    tmp.path().string() + " repo-1.0";
+  std::string cmd =
+      "tar -czf " + (tmp.path() / "t.tar.gz").string() + " -C " + tmp.path().string() + " repo-1.0";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   Store store(tmp.path() / "user", std::nullopt);
   auto report = store.install_tar(tmp.path() / "t.tar.gz", false);
