@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", std::string("lepton ") + LEPTON_VERSION);
   app.require_subcommand(1);
   Run up = add_up_command(app);
+  Run new_app = add_new_command(app);
+  Run add_component = add_add_command(app);
+  Run templates = add_templates_command(app);
 
   try {
     app.parse(argc, argv);
@@ -35,6 +38,9 @@ int main(int argc, char** argv) {
   }
   for (auto* sub : app.get_subcommands()) {
     if (sub->get_name() == "up") return up();
+    if (sub->get_name() == "new") return new_app();
+    if (sub->get_name() == "add") return add_component();
+    if (sub->get_name() == "templates") return templates();
   }
   return kUsage;
 }
