@@ -15,6 +15,8 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   # tests: outbound Redis against a real server
   redis-server
+  # tests: outbound PostgreSQL against a real server (libpq for the client)
+  postgresql libpq-dev
   # benchmarks
   wrk
 )

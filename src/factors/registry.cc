@@ -13,6 +13,7 @@ Status define_all(wasmtime_linker_t* linker) {
   LEPTON_CHECK(define_spin1_outbound_http(linker));
   LEPTON_CHECK(define_spin1_outbound_redis(linker));
   LEPTON_CHECK(define_spin1_key_value(linker));
+  LEPTON_CHECK(define_spin1_outbound_pg(linker));
   return {};
 }
 
@@ -22,6 +23,7 @@ void register_all(component::HostRegistry& registry) {
   register_spin_variables(registry);
   register_spin_redis(registry);
   register_key_value(registry);
+  register_spin_postgres(registry);
 }
 
 }  // namespace lepton::factors

@@ -19,5 +19,6 @@ Status define_spin1_config(wasmtime_linker_t* linker);
 Status define_spin1_outbound_http(wasmtime_linker_t* linker);
 Status define_spin1_outbound_redis(wasmtime_linker_t* linker);
 Status define_spin1_key_value(wasmtime_linker_t* linker);
+Status define_spin1_outbound_pg(wasmtime_linker_t* linker);
 
 }  // namespace lepton::factors

@@ -26,5 +26,7 @@ void register_spin_variables(component::HostRegistry& registry);
 void register_spin_redis(component::HostRegistry& registry);
 // fermyon:spin/key-value@2.0.0 and wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2.
 void register_key_value(component::HostRegistry& registry);
+// spin:postgres/postgres@4.0.0/@3.0.0 and fermyon:spin/postgres@2.0.0 (spin_postgres.cc).
+void register_spin_postgres(component::HostRegistry& registry);
 
 }  // namespace lepton::factors
