@@ -2,7 +2,8 @@
 //   query(address, statement, params: list<parameter-value>) -> expected<row-set, pg-error>
 //   execute(address, statement, params) -> expected<u64, pg-error>
 // Flat: six i32 (three ptr/len pairs) and a return pointer. As in Spin 1 every call names its
-// address, is checked against allowed_outbound_hosts and runs on a connection of its own.
+// address and is checked against allowed_outbound_hosts; connections come from the process-wide
+// pool (postgres/client.h) and go back to it after the call.
 // Layouts: parameter-value / db-value are 16 bytes (tag u8 @0, payload @8); column is 12 bytes
 // (name ptr/len @0/@4, db-data-type u8 @8); a row is list<db-value>; row-set is two lists.
 // expected<row-set, pg-error>: tag @0, payload @4 (error: pg-error tag u8 @4, string @8/@12);
@@ -208,7 +209,7 @@ wasm_trap_t* call(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, si
   if (!failure)
     failure = pg::check_address(addr, host != nullptr ? host->allowed_hosts : nullptr);
   if (!failure) {
-    auto conn = pg::Connection::open(addr);
+    auto conn = pg::Connection::pooled(addr);
     if (auto* f = std::get_if<pg::Failure>(&conn)) {
       failure = *f;
     } else if (kQuery) {
@@ -224,6 +225,8 @@ wasm_trap_t* call(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, si
       else
         count = std::get<uint64_t>(got);
     }
+    if (auto* c = std::get_if<std::unique_ptr<pg::Connection>>(&conn))
+      pg::Connection::release(addr, std::move(*c));
   }
 
   const uint32_t payload = kQuery ? 4 : 8;

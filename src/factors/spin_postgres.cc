@@ -7,7 +7,8 @@
 // open() checks the address against allowed_outbound_hosts (scheme postgres, port 5432 by
 // default): denied → connection-failed("address postgres://host:port is not permitted"), as in
 // Spin. Connections live in the request's state: one per address, shared by every handle opened
-// to it, closed when the request ends.
+// to it; when the request ends they go back to the process-wide pool (postgres/client.h), from
+// which a later request takes them (recycled with DISCARD ALL), as Spin's pool does.
 #include <map>
 #include <memory>
 
@@ -28,6 +29,13 @@ namespace {
 struct PostgresState {
   std::map<std::string, std::unique_ptr<pg::Connection>, std::less<>> by_address;
   component::ObjectTable<pg::Connection*> handles;
+
+  PostgresState() = default;
+  PostgresState(const PostgresState&) = delete;
+  PostgresState& operator=(const PostgresState&) = delete;
+  ~PostgresState() {  // the request's connections go back to the pool
+    for (auto& [address, conn] : by_address) pg::Connection::release(address, std::move(conn));
+  }
 };
 
 using pg::Version;
@@ -60,7 +68,7 @@ Val open(HostCall& c, Version v) {
   PostgresState& state = c.instance.state<PostgresState>();
   auto it = state.by_address.find(address);
   if (it == state.by_address.end()) {
-    auto conn = pg::Connection::open(address);
+    auto conn = pg::Connection::pooled(address);
     if (auto* f = std::get_if<pg::Failure>(&conn)) return error_val(v, *f);
     it = state.by_address.emplace(address, std::move(std::get<0>(conn))).first;
   }

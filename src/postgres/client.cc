@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <mutex>
 #include <cstdlib>
 #include <set>
 
@@ -176,6 +177,50 @@ Outcome<std::unique_ptr<Connection>> Connection::open(const std::string& address
 }
 
 Connection::~Connection() { PQfinish(conn_); }
+
+namespace {
+struct Pool {
+  std::mutex mu;
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>, std::less<>> idle;
+};
+Pool& pool() {
+  static Pool* p = new Pool();  // never destroyed: connections may be released at exit
+  return *p;
+}
+}  // namespace
+
+Outcome<std::unique_ptr<Connection>> Connection::pooled(const std::string& address) {
+  while (true) {
+    std::unique_ptr<Connection> conn;
+    {
+      Pool& p = pool();
+      std::lock_guard lock(p.mu);
+      auto it = p.idle.find(address);
+      if (it == p.idle.end() || it->second.empty()) break;
+      conn = std::move(it->second.back());
+      it->second.pop_back();
+    }
+    PGresult* r = PQexec(conn->conn_, "DISCARD ALL");
+    bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (ok) return conn;
+  }
+  return open(address);
+}
+
+void Connection::release(const std::string& address, std::unique_ptr<Connection> conn) {
+  if (!conn || PQstatus(conn->conn_) != CONNECTION_OK ||
+      PQtransactionStatus(conn->conn_) != PQTRANS_IDLE)
+    return;
+  Pool& p = pool();
+  std::lock_guard lock(p.mu);
+  auto it = p.idle.find(address);
+  if (it == p.idle.end()) {
+    if (p.idle.size() >= kPoolAddresses) p.idle.erase(p.idle.begin());
+    it = p.idle.emplace(address, std::vector<std::unique_ptr<Connection>>{}).first;
+  }
+  if (it->second.size() < kPoolPerAddress) it->second.push_back(std::move(conn));
+}
 
 namespace {
 

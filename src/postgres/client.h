@@ -61,6 +61,16 @@ class Connection {
   // connection options Spin's driver knows are accepted; file-based libpq options (service,
   // passfile, sslkey, ...) are refused.
   static Outcome<std::unique_ptr<Connection>> open(const std::string& address);
+  // Like open, but first tries an idle connection to the same address left by an earlier
+  // request (release): recycled with DISCARD ALL (session state reset), as Spin's pool does; one
+  // that fails recycling is closed and the next tried.
+  static Outcome<std::unique_ptr<Connection>> pooled(const std::string& address);
+  // Returns a connection to the process-wide pool (at most kPoolPerAddress idle per address and
+  // kPoolAddresses addresses); one that is broken or inside a transaction is closed instead.
+  static void release(const std::string& address, std::unique_ptr<Connection> conn);
+  static constexpr size_t kPoolPerAddress = 64;
+  static constexpr size_t kPoolAddresses = 16;
+
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -231,5 +231,42 @@ TEST_F(PostgresE2ETest, V3DeniedHost) {
                                            std::to_string(server_->port()) + " is not permitted");
 }
 
+// Spin 1 core module (tests/guests/spin1_probe.c, /pg) over the `outbound-pg` import.
+TEST_F(PostgresE2ETest, Spin1OutboundPg) {
+  auto manifest = [&](const std::string& hosts) {
+    return fmt::format(R"(spin_manifest_version = 2
+[application]
+name = "pg1"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[component.probe]
+source = "{}"
+allowed_outbound_hosts = [{}]
+)",
+                       guest("spin1_probe"), hosts);
+  };
+  std::string port = std::to_string(server_->port());
+  serve(manifest("\"postgres://example.com\""));
+  auto r = lepton_->get("/pg?" + server_->url());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 502);
+  EXPECT_EQ(r->body, "pg-error create 1 address postgres://127.0.0.1:" + port + " is not permitted");
+  EXPECT_EQ(server_->query("SELECT to_regclass('spin1_pg') IS NULL"), "t");
+  lepton_.reset();
+
+  serve(manifest("\"postgres://127.0.0.1:" + port + "\""));
+  r = lepton_->get("/pg?" + server_->url());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200) << r->body;
+  // int32 3, str 11, floating64 10, other 13 (timestamptz: an unsupported value, tag 14)
+  EXPECT_EQ(r->body, "inserted=1 rows=1 cols=id:3,name:11,f:10,n:3,t:13 7|seven|15/10|null|tag14");
+  EXPECT_EQ(server_->query("SELECT name FROM spin1_pg WHERE id = 7"), "seven");
+  r = lepton_->get("/pg?postgres://postgres@127.0.0.1:" + port + "/nodb");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 502);
+  EXPECT_TRUE(r->body.starts_with("pg-error create 1 ")) << r->body;
+}
+
 }  // namespace
 }  // namespace lepton::testing

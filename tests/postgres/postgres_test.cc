@@ -268,6 +268,35 @@ TEST_F(PostgresTest, ConnectFailuresAreConnectionFailed) {
   EXPECT_EQ(std::get<Failure>(refused).message, "invalid connection string: unknown option `service`");
 }
 
+TEST_F(PostgresTest, PooledConnectionsAreReusedWithTheirSessionReset) {
+  auto pid_and_setting = [](Connection& c) {
+    auto got = c.query("SELECT pg_backend_pid()::text || '/' || current_setting('application_name')", {});
+    return std::get<Val>(got).items()[1].items()[0].items()[0].payload()->as_string();
+  };
+  auto first = Connection::pooled(server_->url() + "?application_name=pool");
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Connection>>(first));
+  auto c1 = std::move(std::get<0>(first));
+  ASSERT_TRUE(std::holds_alternative<uint64_t>(c1->execute("SET application_name = 'changed'", {})));
+  std::string before = pid_and_setting(*c1);
+  EXPECT_TRUE(before.ends_with("/changed")) << before;
+  Connection::release(server_->url() + "?application_name=pool", std::move(c1));
+
+  auto again = Connection::pooled(server_->url() + "?application_name=pool");
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Connection>>(again));
+  auto c2 = std::move(std::get<0>(again));
+  std::string after = pid_and_setting(*c2);
+  // the same server process, its session settings back to the connection's defaults
+  EXPECT_EQ(after.substr(0, after.find('/')), before.substr(0, before.find('/')));
+  EXPECT_TRUE(after.ends_with("/pool")) << after;
+  // a connection left inside a transaction is not pooled
+  ASSERT_TRUE(std::holds_alternative<uint64_t>(c2->execute("BEGIN", {})));
+  Connection::release(server_->url() + "?application_name=pool", std::move(c2));
+  auto fresh = Connection::pooled(server_->url() + "?application_name=pool");
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Connection>>(fresh));
+  std::string third = pid_and_setting(*std::get<0>(fresh));
+  EXPECT_NE(third.substr(0, third.find('/')), before.substr(0, before.find('/')));
+}
+
 TEST(PostgresAddress, OnlyGrantedHostsAndPorts) {
   auto allowed = app::AllowedHosts::parse({"postgres://db.example.com", "postgres://127.0.0.1:6543"});
   ASSERT_TRUE(allowed) << allowed.error().message;
