@@ -86,8 +86,8 @@ Result<std::vector<Val>> lift_params(const engine::GuestMemory& m, uint32_t ptr,
           return fail("parameter {} is outside guest memory", i);
         auto s = m.string(p, n);
         if (!s) return fail("parameter {} is outside guest memory", i);
-        out.push_back(
-            Val::variant(tag, tag == 11 ? Val::string(std::string(*s)) : Val::bytes(std::string(*s))));
+        out.push_back(Val::variant(
+            tag, tag == 11 ? Val::string(std::string(*s)) : Val::bytes(std::string(*s))));
         break;
       }
       case 13:
@@ -105,7 +105,6 @@ Status store_at(const engine::GuestMemory& m, uint32_t at, auto v) {
   return {};
 }
 
-// A list of `items` elements of `stride` bytes, each written by `write(alloc, base)`.
 Result<uint32_t> lower_string(engine::GuestAllocator& alloc, const std::string& s) {
   return alloc.copy_in(s);
 }
@@ -165,8 +164,8 @@ Status lower_row_set(engine::GuestAllocator& alloc, uint32_t at, const Val& rs) 
       LEPTON_CHECK(lower_value(alloc, row + static_cast<uint32_t>(16 * i), values[i]));
     const engine::GuestMemory& m = alloc.current();
     LEPTON_CHECK(store_at(m, row_list + static_cast<uint32_t>(8 * r), row));
-    LEPTON_CHECK(
-        store_at(m, row_list + static_cast<uint32_t>(8 * r + 4), static_cast<uint32_t>(values.size())));
+    LEPTON_CHECK(store_at(m, row_list + static_cast<uint32_t>(8 * r + 4),
+                          static_cast<uint32_t>(values.size())));
   }
   const engine::GuestMemory m = alloc.memory();
   LEPTON_CHECK(store_at(m, at, cols));
@@ -206,8 +205,7 @@ wasm_trap_t* call(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, si
   }
   const HostContext* host = engine::StoreData::of(caller).get<HostContext>();
   std::string addr(*address);
-  if (!failure)
-    failure = pg::check_address(addr, host != nullptr ? host->allowed_hosts : nullptr);
+  if (!failure) failure = pg::check_address(addr, host != nullptr ? host->allowed_hosts : nullptr);
   if (!failure) {
     auto conn = pg::Connection::pooled(addr);
     if (auto* f = std::get_if<pg::Failure>(&conn)) {
@@ -237,7 +235,9 @@ wasm_trap_t* call(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, si
     engine::GuestMemory out = alloc->memory();
     // pg-error cases are the error variant's shifted by one (`success` first).
     written = store_at(out, ret, uint8_t{1});
-    if (written) written = store_at(out, ret + payload, static_cast<uint8_t>(static_cast<uint32_t>(failure->kind) + 1));
+    if (written)
+      written = store_at(out, ret + payload,
+                         static_cast<uint8_t>(static_cast<uint32_t>(failure->kind) + 1));
     if (written) written = store_at(out, ret + payload + 4, *p);
     if (written)
       written = store_at(out, ret + payload + 8, static_cast<uint32_t>(failure->message.size()));

@@ -38,9 +38,9 @@ struct PostgresState {
   }
 };
 
-using pg::Version;
 using pg::param_to_v4;
 using pg::row_set_from_v4;
+using pg::Version;
 
 Val error_val(Version v, const pg::Failure& f) {
   auto kind = static_cast<uint32_t>(f.kind);
@@ -48,7 +48,8 @@ Val error_val(Version v, const pg::Failure& f) {
     if (!f.db) return Val::err(Val::variant(kind, Val::variant(0, Val::string(f.message))));
     const pg::DbError& e = *f.db;
     std::vector<Val> extras;
-    for (const auto& [k, x] : e.extras) extras.push_back(Val::tuple({Val::string(k), Val::string(x)}));
+    for (const auto& [k, x] : e.extras)
+      extras.push_back(Val::tuple({Val::string(k), Val::string(x)}));
     Val db = Val::record({Val::string(e.as_text), Val::string(e.severity), Val::string(e.code),
                           Val::string(e.message),
                           e.detail ? Val::some(Val::string(*e.detail)) : Val::none(),
@@ -111,7 +112,8 @@ Types types_v4() {
   auto interval = ty::record({{"micros", ty::s64()}, {"days", ty::s32()}, {"months", ty::s32()}});
   auto date = ty::tuple({ty::s32(), ty::u8(), ty::u8()});
   auto time = ty::tuple({ty::u8(), ty::u8(), ty::u8(), ty::u32()});
-  auto datetime = ty::tuple({ty::s32(), ty::u8(), ty::u8(), ty::u8(), ty::u8(), ty::u8(), ty::u32()});
+  auto datetime =
+      ty::tuple({ty::s32(), ty::u8(), ty::u8(), ty::u8(), ty::u8(), ty::u8(), ty::u32()});
   auto bytes = ty::list(ty::u8());
   auto s = ty::string();
   auto param = ty::variant({{"boolean", ty::bool_()},
@@ -165,18 +167,30 @@ Types types_v4() {
                             {"interval", interval},
                             {"db-null", nullptr},
                             {"unsupported", bytes}});
-  auto data_type = ty::variant({{"boolean", nullptr},       {"int8", nullptr},
-                                {"int16", nullptr},         {"int32", nullptr},
-                                {"int64", nullptr},         {"floating32", nullptr},
-                                {"floating64", nullptr},    {"str", nullptr},
-                                {"binary", nullptr},        {"date", nullptr},
-                                {"time", nullptr},          {"datetime", nullptr},
-                                {"timestamp", nullptr},     {"uuid", nullptr},
-                                {"jsonb", nullptr},         {"decimal", nullptr},
-                                {"range-int32", nullptr},   {"range-int64", nullptr},
-                                {"range-decimal", nullptr}, {"array-int32", nullptr},
-                                {"array-int64", nullptr},   {"array-decimal", nullptr},
-                                {"array-str", nullptr},     {"interval", nullptr},
+  auto data_type = ty::variant({{"boolean", nullptr},
+                                {"int8", nullptr},
+                                {"int16", nullptr},
+                                {"int32", nullptr},
+                                {"int64", nullptr},
+                                {"floating32", nullptr},
+                                {"floating64", nullptr},
+                                {"str", nullptr},
+                                {"binary", nullptr},
+                                {"date", nullptr},
+                                {"time", nullptr},
+                                {"datetime", nullptr},
+                                {"timestamp", nullptr},
+                                {"uuid", nullptr},
+                                {"jsonb", nullptr},
+                                {"decimal", nullptr},
+                                {"range-int32", nullptr},
+                                {"range-int64", nullptr},
+                                {"range-decimal", nullptr},
+                                {"array-int32", nullptr},
+                                {"array-int64", nullptr},
+                                {"array-decimal", nullptr},
+                                {"array-str", nullptr},
+                                {"interval", nullptr},
                                 {"other", s}});
   auto column = ty::record({{"name", s}, {"data-type", data_type}});
   auto row_set = ty::record({{"columns", ty::list(column)}, {"rows", ty::list(ty::list(value))}});
@@ -207,7 +221,8 @@ component::TypePtr string_error() {
 Types types_v3() {
   auto date = ty::tuple({ty::s32(), ty::u8(), ty::u8()});
   auto time = ty::tuple({ty::u8(), ty::u8(), ty::u8(), ty::u32()});
-  auto datetime = ty::tuple({ty::s32(), ty::u8(), ty::u8(), ty::u8(), ty::u8(), ty::u8(), ty::u32()});
+  auto datetime =
+      ty::tuple({ty::s32(), ty::u8(), ty::u8(), ty::u8(), ty::u8(), ty::u8(), ty::u32()});
   auto bytes = ty::list(ty::u8());
   auto s = ty::string();
   auto param = ty::variant({{"boolean", ty::bool_()},
@@ -239,9 +254,9 @@ Types types_v3() {
                             {"timestamp", ty::s64()},
                             {"db-null", nullptr},
                             {"unsupported", nullptr}});
-  auto data_type = ty::enum_({"boolean", "int8", "int16", "int32", "int64", "floating32",
-                              "floating64", "str", "binary", "date", "time", "datetime",
-                              "timestamp", "other"});
+  auto data_type =
+      ty::enum_({"boolean", "int8", "int16", "int32", "int64", "floating32", "floating64", "str",
+                 "binary", "date", "time", "datetime", "timestamp", "other"});
   auto column = ty::record({{"name", s}, {"data-type", data_type}});
   auto row_set = ty::record({{"columns", ty::list(column)}, {"rows", ty::list(ty::list(value))}});
   return {param, row_set, string_error()};
@@ -279,9 +294,9 @@ Types types_v2() {
                             {"binary", bytes},
                             {"db-null", nullptr},
                             {"unsupported", nullptr}});
-  auto data_type = ty::enum_({"boolean", "int8", "int16", "int32", "int64", "uint8", "uint16",
-                              "uint32", "uint64", "floating32", "floating64", "str", "binary",
-                              "other"});
+  auto data_type =
+      ty::enum_({"boolean", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                 "uint64", "floating32", "floating64", "str", "binary", "other"});
   auto column = ty::record({{"name", s}, {"data-type", data_type}});
   auto row_set = ty::record({{"columns", ty::list(column)}, {"rows", ty::list(ty::list(value))}});
   return {param, row_set, string_error()};
@@ -298,13 +313,12 @@ void register_version(component::HostRegistry& registry, std::string_view name, 
       });
   auto self = ty::borrow(connection);
   auto params = ty::list(t.param);
-  iface.function(
-      "[static]connection.open",
-      ty::func({{"address", ty::string()}}, {ty::result(ty::own(connection), t.error)}),
-      [v](HostCall& c) -> Status {
-        c.results.push_back(open(c, v));
-        return {};
-      });
+  iface.function("[static]connection.open",
+                 ty::func({{"address", ty::string()}}, {ty::result(ty::own(connection), t.error)}),
+                 [v](HostCall& c) -> Status {
+                   c.results.push_back(open(c, v));
+                   return {};
+                 });
   iface.function("[method]connection.query",
                  ty::func({{"self", self}, {"statement", ty::string()}, {"params", params}},
                           {ty::result(t.row_set, t.error)}),

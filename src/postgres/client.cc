@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <mutex>
 #include <cstdlib>
+#include <mutex>
 #include <set>
 
 #include "postgres/codec.h"
@@ -16,7 +16,9 @@ using component::Val;
 
 namespace {
 
-Failure failure(Failure::Kind kind, std::string message) { return Failure{kind, std::move(message), {}}; }
+Failure failure(Failure::Kind kind, std::string message) {
+  return Failure{kind, std::move(message), {}};
+}
 Failure connection_failed(std::string message) {
   return failure(Failure::Kind::kConnectionFailed, std::move(message));
 }
@@ -40,12 +42,23 @@ std::vector<std::string> split(const std::string& s) {
 
 // The connection options of Spin's driver (tokio-postgres); libpq knows more, some of which
 // read files on the host (service, passfile, sslkey, sslrootcert, ...): those are refused.
-const std::set<std::string, std::less<>> kAllowedOptions{
-    "host",          "hostaddr",           "port",          "dbname",
-    "user",          "password",           "options",       "application_name",
-    "sslmode",       "connect_timeout",    "keepalives",    "keepalives_idle",
-    "keepalives_interval", "keepalives_count", "tcp_user_timeout", "target_session_attrs",
-    "channel_binding"};
+const std::set<std::string, std::less<>> kAllowedOptions{"host",
+                                                         "hostaddr",
+                                                         "port",
+                                                         "dbname",
+                                                         "user",
+                                                         "password",
+                                                         "options",
+                                                         "application_name",
+                                                         "sslmode",
+                                                         "connect_timeout",
+                                                         "keepalives",
+                                                         "keepalives_idle",
+                                                         "keepalives_interval",
+                                                         "keepalives_count",
+                                                         "tcp_user_timeout",
+                                                         "target_session_attrs",
+                                                         "channel_binding"};
 
 using Options = std::vector<std::pair<std::string, std::string>>;
 
@@ -68,7 +81,8 @@ Outcome<Options> parse(const std::string& address) {
     out.emplace_back(o->keyword, o->val);
   }
   PQconninfoFree(opts);
-  if (refused) return connection_failed("invalid connection string: unknown option `" + *refused + "`");
+  if (refused)
+    return connection_failed("invalid connection string: unknown option `" + *refused + "`");
   return out;
 }
 
@@ -111,8 +125,7 @@ Failure query_failed(const PGresult* r, pg_conn* conn) {
 
 }  // namespace
 
-std::optional<Failure> check_address(const std::string& address,
-                                     const app::AllowedHosts* allowed) {
+std::optional<Failure> check_address(const std::string& address, const app::AllowedHosts* allowed) {
   auto parsed = parse(address);
   if (auto* f = std::get_if<Failure>(&parsed)) return *f;
   const Options& opts = std::get<Options>(parsed);
@@ -272,9 +285,10 @@ std::string Connection::type_name(uint32_t type) {
   std::string name = std::to_string(type);
   std::string text = std::to_string(type);
   const char* values[] = {text.c_str()};
-  ResultPtr r(PQexecParams(conn_, "SELECT typname::text FROM pg_catalog.pg_type WHERE oid = $1::oid",
-                           1, nullptr, values, nullptr, nullptr, 0),
-              PQclear);
+  ResultPtr r(
+      PQexecParams(conn_, "SELECT typname::text FROM pg_catalog.pg_type WHERE oid = $1::oid", 1,
+                   nullptr, values, nullptr, nullptr, 0),
+      PQclear);
   if (r && PQresultStatus(r.get()) == PGRES_TUPLES_OK && PQntuples(r.get()) == 1)
     name = PQgetvalue(r.get(), 0, 0);
   type_names_[type] = name;
@@ -301,9 +315,9 @@ Outcome<Val> Connection::query(const std::string& statement, std::span<const Val
           row.push_back(Val::variant(kDbNull));
           continue;
         }
-        auto v = decode_value(PQftype(r, c),
-                              std::string_view(PQgetvalue(r, t, c),
-                                               static_cast<size_t>(PQgetlength(r, t, c))));
+        auto v = decode_value(
+            PQftype(r, c),
+            std::string_view(PQgetvalue(r, t, c), static_cast<size_t>(PQgetlength(r, t, c))));
         if (!v)
           return failure(Failure::Kind::kQueryFailed,
                          fmt::format("error deserializing column {}: {}", c, v.error().message));

@@ -1,9 +1,8 @@
 #include "postgres/codec.h"
 
-#include <nlohmann/json.hpp>
-
 #include <bit>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace lepton::postgres {
@@ -34,7 +33,8 @@ class Reader {
     return static_cast<T>(u);
   }
   Result<std::string_view> bytes(size_t n) {
-    if (data_.size() < n) return fail("truncated value ({} bytes left, {} needed)", data_.size(), n);
+    if (data_.size() < n)
+      return fail("truncated value ({} bytes left, {} needed)", data_.size(), n);
     auto out = data_.substr(0, n);
     data_.remove_prefix(n);
     return out;
@@ -297,7 +297,8 @@ Param binary(uint32_t type, std::string data) { return Param{type, std::move(dat
 
 }  // namespace
 
-// ---- numeric -------------------------------------------------------------------------------------
+// ---- numeric
+// -------------------------------------------------------------------------------------
 
 Result<std::string> encode_numeric(std::string_view text) {
   std::string_view s = text;
@@ -321,9 +322,11 @@ Result<std::string> encode_numeric(std::string_view text) {
   std::string fp(frac_part);
   fp.append((4 - fp.size() % 4) % 4, '0');
   std::vector<int16_t> groups;
-  for (size_t i = 0; i < ip.size(); i += 4) groups.push_back(static_cast<int16_t>(std::stoi(ip.substr(i, 4))));
+  for (size_t i = 0; i < ip.size(); i += 4)
+    groups.push_back(static_cast<int16_t>(std::stoi(ip.substr(i, 4))));
   int weight = static_cast<int>(groups.size()) - 1;
-  for (size_t i = 0; i < fp.size(); i += 4) groups.push_back(static_cast<int16_t>(std::stoi(fp.substr(i, 4))));
+  for (size_t i = 0; i < fp.size(); i += 4)
+    groups.push_back(static_cast<int16_t>(std::stoi(fp.substr(i, 4))));
   size_t lead = 0;
   while (lead < groups.size() && groups[lead] == 0) ++lead;
   weight -= static_cast<int>(lead);
@@ -375,7 +378,8 @@ Result<std::string> decode_numeric(std::string_view data) {
   return out;
 }
 
-// ---- parameters -----------------------------------------------------------------------------------
+// ---- parameters
+// -----------------------------------------------------------------------------------
 
 Result<Param> encode_param(const Val& v) {
   const Val* p = v.payload();
@@ -489,7 +493,8 @@ Result<Param> encode_param(const Val& v) {
   }
 }
 
-// ---- columns --------------------------------------------------------------------------------------
+// ---- columns
+// --------------------------------------------------------------------------------------
 
 Result<Val> decode_value(uint32_t type, std::string_view data) {
   auto wrap = [](uint32_t c, Result<Val> v) -> Result<Val> {
@@ -590,19 +595,32 @@ struct TypeCase {
   uint32_t c;
 };
 constexpr TypeCase kTypeCases[] = {
-    {oid::kBool, kBoolean},          {oid::kBytea, kBinary},
-    {oid::kFloat4, kFloating32},     {oid::kFloat8, kFloating64},
-    {oid::kInt2, kInt16},            {oid::kInt4, kInt32},
-    {oid::kInt8, kInt64},            {oid::kText, kStr},
-    {oid::kVarchar, kStr},           {oid::kBpchar, kStr},
-    {oid::kTimestamp, kDatetime},    {oid::kTimestamptz, kDatetime},
-    {oid::kDate, kDate},             {oid::kTime, kTime},
-    {oid::kUuid, kUuid},             {oid::kJsonb, kJsonb},
-    {oid::kNumeric, kDecimal},       {oid::kInt4Range, kRangeInt32},
-    {oid::kInt8Range, kRangeInt64},  {oid::kNumRange, kRangeDecimal},
-    {oid::kInt4Array, kArrayInt32},  {oid::kInt8Array, kArrayInt64},
-    {oid::kNumericArray, kArrayDecimal}, {oid::kTextArray, kArrayStr},
-    {oid::kVarcharArray, kArrayStr}, {oid::kBpcharArray, kArrayStr},
+    {oid::kBool, kBoolean},
+    {oid::kBytea, kBinary},
+    {oid::kFloat4, kFloating32},
+    {oid::kFloat8, kFloating64},
+    {oid::kInt2, kInt16},
+    {oid::kInt4, kInt32},
+    {oid::kInt8, kInt64},
+    {oid::kText, kStr},
+    {oid::kVarchar, kStr},
+    {oid::kBpchar, kStr},
+    {oid::kTimestamp, kDatetime},
+    {oid::kTimestamptz, kDatetime},
+    {oid::kDate, kDate},
+    {oid::kTime, kTime},
+    {oid::kUuid, kUuid},
+    {oid::kJsonb, kJsonb},
+    {oid::kNumeric, kDecimal},
+    {oid::kInt4Range, kRangeInt32},
+    {oid::kInt8Range, kRangeInt64},
+    {oid::kNumRange, kRangeDecimal},
+    {oid::kInt4Array, kArrayInt32},
+    {oid::kInt8Array, kArrayInt64},
+    {oid::kNumericArray, kArrayDecimal},
+    {oid::kTextArray, kArrayStr},
+    {oid::kVarcharArray, kArrayStr},
+    {oid::kBpcharArray, kArrayStr},
     {oid::kInterval, kInterval},
 };
 }  // namespace

@@ -25,8 +25,8 @@ constexpr uint32_t kBool = 16, kBytea = 17, kChar = 18, kInt8 = 20, kInt2 = 21, 
                    kDate = 1082, kTime = 1083, kTimestamp = 1114, kTimestamptz = 1184,
                    kInterval = 1186, kNumeric = 1700, kUuid = 2950, kJsonb = 3802,
                    kInt4Range = 3904, kNumRange = 3906, kInt8Range = 3926, kInt4Array = 1007,
-                   kInt8Array = 1016, kTextArray = 1009, kBpcharArray = 1014,
-                   kVarcharArray = 1015, kNumericArray = 1231;
+                   kInt8Array = 1016, kTextArray = 1009, kBpcharArray = 1014, kVarcharArray = 1015,
+                   kNumericArray = 1231;
 }  // namespace oid
 
 // Case indices of the 4.0.0 db-value / parameter-value / db-data-type variants.

@@ -6,7 +6,6 @@ namespace lepton::postgres {
 
 using component::Val;
 
-
 // A parameter-value of `v` as 4.0.0; 2.0.0's unsigned cases have no PostgreSQL equivalent.
 std::optional<Val> param_to_v4(Version v, const Val& p) {
   uint32_t c = p.case_index();

@@ -99,8 +99,9 @@ class PostgresE2ETest : public ::testing::Test {
 TEST_F(PostgresE2ETest, V4ExecuteAndQueryReachTheServer) {
   serve(app("postgres", "\"postgres://127.0.0.1:" + std::to_string(server_->port()) + "\""));
   ASSERT_EQ(call("execute", "DROP TABLE IF EXISTS pets"), "200 0");
-  ASSERT_EQ(call("execute", "CREATE TABLE pets (id serial PRIMARY KEY, name text NOT NULL, "
-                            "age int, born date, tags text[], meta jsonb)"),
+  ASSERT_EQ(call("execute",
+                 "CREATE TABLE pets (id serial PRIMARY KEY, name text NOT NULL, "
+                 "age int, born date, tags text[], meta jsonb)"),
             "200 0");
   EXPECT_EQ(call("execute",
                  "INSERT INTO pets (name, age, born, tags, meta) VALUES ($1, $2, $3, $4, $5), "
@@ -156,7 +157,8 @@ TEST_F(PostgresE2ETest, V4EveryValueCaseCrossesTheComponentBoundary) {
   EXPECT_EQ(echo("text[]", "astr:a;b"), "200 v:array-str\n{a,b}");
   EXPECT_EQ(echo("interval", "interval:1500000;2;14"), "200 v:interval\n1500000us/2d/14m");
   EXPECT_EQ(echo("integer", "null:"), "200 v:int32\nNULL");
-  EXPECT_EQ(call("query", "SELECT '10.0.0.1'::inet AS v"), "200 v:other(inet)\nunsupported(8 bytes)");
+  EXPECT_EQ(call("query", "SELECT '10.0.0.1'::inet AS v"),
+            "200 v:other(inet)\nunsupported(8 bytes)");
 }
 
 TEST_F(PostgresE2ETest, V4ErrorsAreSpinsVariants) {
@@ -187,12 +189,12 @@ TEST_F(PostgresE2ETest, DeniedHostIsConnectionFailedAndNothingConnects) {
   serve(app("postgres", "\"postgres://example.com\", \"postgres://127.0.0.1:1\""));
   std::string port = std::to_string(server_->port());
   std::string before = server_->query("SELECT sum(numbackends) FROM pg_stat_database");
-  EXPECT_EQ(call("execute", "CREATE TABLE denied (x int)"),
-            "502 error: connection-failed: address postgres://127.0.0.1:" + port +
-                " is not permitted");
-  EXPECT_EQ(call("query", "SELECT 1", {}, "postgres://postgres@localhost:" + port + "/postgres"),
-            "502 error: connection-failed: address postgres://localhost:" + port +
-                " is not permitted");
+  EXPECT_EQ(
+      call("execute", "CREATE TABLE denied (x int)"),
+      "502 error: connection-failed: address postgres://127.0.0.1:" + port + " is not permitted");
+  EXPECT_EQ(
+      call("query", "SELECT 1", {}, "postgres://postgres@localhost:" + port + "/postgres"),
+      "502 error: connection-failed: address postgres://localhost:" + port + " is not permitted");
   EXPECT_EQ(call("query", "SELECT 1", {}, "host=/tmp user=postgres"),
             "502 error: connection-failed: Unix sockets are not supported on WebAssembly");
   EXPECT_EQ(server_->query("SELECT to_regclass('denied') IS NULL"), "t");
@@ -200,8 +202,9 @@ TEST_F(PostgresE2ETest, DeniedHostIsConnectionFailedAndNothingConnects) {
 
 TEST_F(PostgresE2ETest, NoAllowedHostsMeansNoPostgres) {
   serve(app("postgres", ""));
-  EXPECT_EQ(call("query", "SELECT 1"), "502 error: connection-failed: address postgres://127.0.0.1:" +
-                                           std::to_string(server_->port()) + " is not permitted");
+  EXPECT_EQ(call("query", "SELECT 1"),
+            "502 error: connection-failed: address postgres://127.0.0.1:" +
+                std::to_string(server_->port()) + " is not permitted");
 }
 
 TEST_F(PostgresE2ETest, AllowedHostFromVariableTemplate) {
@@ -219,16 +222,18 @@ TEST_F(PostgresE2ETest, V3QueryAndExecute) {
                  {"i32:1", "datetime:2020-01-02-03-04-05-0"}),
             "200 1");
   // uuid has no 3.0.0 case: unsupported value, `other` type
-  EXPECT_EQ(call("query", "SELECT id, at, u, $1::text AS s FROM v3", {"str:x"}),
-            "200 id:int32,at:datetime,u:other,s:str\n1|2020-01-02 03:04:05.000000000|unsupported|x");
+  EXPECT_EQ(
+      call("query", "SELECT id, at, u, $1::text AS s FROM v3", {"str:x"}),
+      "200 id:int32,at:datetime,u:other,s:str\n1|2020-01-02 03:04:05.000000000|unsupported|x");
   EXPECT_EQ(call("query", "SELECT nope"),
             "502 error: query-failed: db error: ERROR: column \"nope\" does not exist");
 }
 
 TEST_F(PostgresE2ETest, V3DeniedHost) {
   serve(app("postgres3", "\"postgres://example.com\""));
-  EXPECT_EQ(call("query", "SELECT 1"), "502 error: connection-failed: address postgres://127.0.0.1:" +
-                                           std::to_string(server_->port()) + " is not permitted");
+  EXPECT_EQ(call("query", "SELECT 1"),
+            "502 error: connection-failed: address postgres://127.0.0.1:" +
+                std::to_string(server_->port()) + " is not permitted");
 }
 
 // Spin 1 core module (tests/guests/spin1_probe.c, /pg) over the `outbound-pg` import.
@@ -251,7 +256,8 @@ allowed_outbound_hosts = [{}]
   auto r = lepton_->get("/pg?" + server_->url());
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 502);
-  EXPECT_EQ(r->body, "pg-error create 1 address postgres://127.0.0.1:" + port + " is not permitted");
+  EXPECT_EQ(r->body,
+            "pg-error create 1 address postgres://127.0.0.1:" + port + " is not permitted");
   EXPECT_EQ(server_->query("SELECT to_regclass('spin1_pg') IS NULL"), "t");
   lepton_.reset();
 

@@ -82,8 +82,8 @@ std::vector<Case> round_trip_cases() {
       {"time", v(kTime, Val::tuple({Val::u8(23), Val::u8(59), Val::u8(58), Val::u32(123456000)})),
        kTime},
       {"timestamp",
-       v(kDatetime, Val::tuple({Val::s32(1999), Val::u8(12), Val::u8(31), Val::u8(23),
-                                Val::u8(59), Val::u8(59), Val::u32(999999000)})),
+       v(kDatetime, Val::tuple({Val::s32(1999), Val::u8(12), Val::u8(31), Val::u8(23), Val::u8(59),
+                                Val::u8(59), Val::u32(999999000)})),
        kDatetime},
       {"timestamp",
        v(kDatetime, Val::tuple({Val::s32(1960), Val::u8(1), Val::u8(2), Val::u8(3), Val::u8(4),
@@ -94,29 +94,27 @@ std::vector<Case> round_trip_cases() {
       {"numeric", v(kDecimal, Val::string("-12345678901234567890.000123")), kDecimal},
       {"numeric", v(kDecimal, Val::string("0.0500")), kDecimal},
       {"numeric", v(kDecimal, Val::string("10000")), kDecimal},
-      {"int4range",
-       v(kRangeInt32, Val::tuple({bound(Val::s32(-5), 0), bound(Val::s32(10), 1)})), kRangeInt32},
-      {"int4range", v(kRangeInt32, Val::tuple({Val::none(), bound(Val::s32(10), 1)})),
+      {"int4range", v(kRangeInt32, Val::tuple({bound(Val::s32(-5), 0), bound(Val::s32(10), 1)})),
        kRangeInt32},
-      {"int8range",
-       v(kRangeInt64, Val::tuple({bound(Val::s64(1LL << 40), 0), Val::none()})), kRangeInt64},
+      {"int4range", v(kRangeInt32, Val::tuple({Val::none(), bound(Val::s32(10), 1)})), kRangeInt32},
+      {"int8range", v(kRangeInt64, Val::tuple({bound(Val::s64(1LL << 40), 0), Val::none()})),
+       kRangeInt64},
       {"numrange",
-       v(kRangeDecimal,
-         Val::tuple({bound(Val::string("1.5"), 1), bound(Val::string("2.25"), 0)})),
+       v(kRangeDecimal, Val::tuple({bound(Val::string("1.5"), 1), bound(Val::string("2.25"), 0)})),
        kRangeDecimal},
       {"integer[]",
        v(kArrayInt32, Val::list({Val::some(Val::s32(1)), Val::none(), Val::some(Val::s32(-3))})),
        kArrayInt32},
       {"bigint[]", v(kArrayInt64, Val::list({Val::some(Val::s64(1LL << 50))})), kArrayInt64},
       {"integer[]", v(kArrayInt32, Val::list({})), kArrayInt32},
-      {"numeric[]",
-       v(kArrayDecimal, Val::list({Val::some(Val::string("3.14")), Val::none()})),
+      {"numeric[]", v(kArrayDecimal, Val::list({Val::some(Val::string("3.14")), Val::none()})),
        kArrayDecimal},
       {"text[]",
-       v(kArrayStr, Val::list({Val::some(Val::string("a,b")), Val::none(), Val::some(Val::string(""))})),
+       v(kArrayStr,
+         Val::list({Val::some(Val::string("a,b")), Val::none(), Val::some(Val::string(""))})),
        kArrayStr},
-      {"interval",
-       v(kInterval, Val::record({Val::s64(3723000004), Val::s32(-2), Val::s32(14)})), kInterval},
+      {"interval", v(kInterval, Val::record({Val::s64(3723000004), Val::s32(-2), Val::s32(14)})),
+       kInterval},
   };
 }
 
@@ -181,10 +179,10 @@ TEST_F(PostgresTest, ServerValuesConvertAsSpinDoes) {
   EXPECT_EQ(one("SELECT '[3,7)'::int4range").second,
             v(kRangeInt32, Val::tuple({bound(Val::s32(3), 0), bound(Val::s32(7), 1)})));
   // discrete ranges are normalised by the server: [1,5] is [1,6)
-  EXPECT_EQ(one("SELECT $1", {v(kRangeInt32, Val::tuple({bound(Val::s32(1), 0),
-                                                         bound(Val::s32(5), 0)}))})
-                .second,
-            v(kRangeInt32, Val::tuple({bound(Val::s32(1), 0), bound(Val::s32(6), 1)})));
+  EXPECT_EQ(
+      one("SELECT $1", {v(kRangeInt32, Val::tuple({bound(Val::s32(1), 0), bound(Val::s32(5), 0)}))})
+          .second,
+      v(kRangeInt32, Val::tuple({bound(Val::s32(1), 0), bound(Val::s32(6), 1)})));
   EXPECT_EQ(one("SELECT 'empty'::int4range").second,
             v(kRangeInt32, Val::tuple({Val::none(), Val::none()})));
   EXPECT_EQ(one("SELECT INTERVAL '1 year 2 days 00:00:01.5'").second,
@@ -234,7 +232,8 @@ TEST_F(PostgresTest, ServerErrorsAreStructuredQueryFailures) {
   EXPECT_EQ(f.db->message, "relation \"no_such_table\" does not exist");
   EXPECT_EQ(f.message, "db error: ERROR: relation \"no_such_table\" does not exist");
   // a type mismatch between a parameter and its use is the server's to report
-  Failure g = failure_of("SELECT $1 + 1", {v(kUuid, Val::string("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"))});
+  Failure g =
+      failure_of("SELECT $1 + 1", {v(kUuid, Val::string("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"))});
   EXPECT_EQ(g.kind, Failure::Kind::kQueryFailed);
 }
 
@@ -265,18 +264,21 @@ TEST_F(PostgresTest, ConnectFailuresAreConnectionFailed) {
       << std::get<Failure>(tls).message;
   auto refused = Connection::open(server_->url() + "?service=x");
   ASSERT_TRUE(std::holds_alternative<Failure>(refused));
-  EXPECT_EQ(std::get<Failure>(refused).message, "invalid connection string: unknown option `service`");
+  EXPECT_EQ(std::get<Failure>(refused).message,
+            "invalid connection string: unknown option `service`");
 }
 
 TEST_F(PostgresTest, PooledConnectionsAreReusedWithTheirSessionReset) {
   auto pid_and_setting = [](Connection& c) {
-    auto got = c.query("SELECT pg_backend_pid()::text || '/' || current_setting('application_name')", {});
+    auto got =
+        c.query("SELECT pg_backend_pid()::text || '/' || current_setting('application_name')", {});
     return std::get<Val>(got).items()[1].items()[0].items()[0].payload()->as_string();
   };
   auto first = Connection::pooled(server_->url() + "?application_name=pool");
   ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Connection>>(first));
   auto c1 = std::move(std::get<0>(first));
-  ASSERT_TRUE(std::holds_alternative<uint64_t>(c1->execute("SET application_name = 'changed'", {})));
+  ASSERT_TRUE(
+      std::holds_alternative<uint64_t>(c1->execute("SET application_name = 'changed'", {})));
   std::string before = pid_and_setting(*c1);
   EXPECT_TRUE(before.ends_with("/changed")) << before;
   Connection::release(server_->url() + "?application_name=pool", std::move(c1));
@@ -298,7 +300,8 @@ TEST_F(PostgresTest, PooledConnectionsAreReusedWithTheirSessionReset) {
 }
 
 TEST(PostgresAddress, OnlyGrantedHostsAndPorts) {
-  auto allowed = app::AllowedHosts::parse({"postgres://db.example.com", "postgres://127.0.0.1:6543"});
+  auto allowed =
+      app::AllowedHosts::parse({"postgres://db.example.com", "postgres://127.0.0.1:6543"});
   ASSERT_TRUE(allowed) << allowed.error().message;
   EXPECT_FALSE(check_address("postgres://u@db.example.com/x", &*allowed));
   EXPECT_FALSE(check_address("postgres://u@db.example.com:5432/x?sslmode=require", &*allowed));
@@ -319,8 +322,8 @@ TEST(PostgresAddress, OnlyGrantedHostsAndPorts) {
 }
 
 TEST(PostgresNumeric, EncodesAndDecodesDecimalText) {
-  for (std::string s : {"0", "1", "-1", "9999", "10000", "0.0001", "123.4500", "-0.5",
-                        "100000000.00000001"}) {
+  for (std::string s :
+       {"0", "1", "-1", "9999", "10000", "0.0001", "123.4500", "-0.5", "100000000.00000001"}) {
     auto enc = encode_numeric(s);
     ASSERT_TRUE(enc) << s;
     auto dec = decode_numeric(*enc);

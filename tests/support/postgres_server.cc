@@ -47,7 +47,8 @@ std::optional<std::filesystem::path> PostgresServer::bin_dir() {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
     auto bin = e.path() / "bin";
-    if (access((bin / "postgres").c_str(), X_OK) != 0 || access((bin / "initdb").c_str(), X_OK) != 0)
+    if (access((bin / "postgres").c_str(), X_OK) != 0 ||
+        access((bin / "initdb").c_str(), X_OK) != 0)
       continue;
     int version = std::atoi(e.path().filename().c_str());
     if (version > best_version) {
@@ -61,8 +62,9 @@ std::optional<std::filesystem::path> PostgresServer::bin_dir() {
 std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why) {
   auto bin = bin_dir();
   if (!bin) {
-    *why = "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin (install the "
-           "postgresql package: scripts/setup.sh)";
+    *why =
+        "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin (install the "
+        "postgresql package: scripts/setup.sh)";
     return nullptr;
   }
   uid_t uid = getuid();
@@ -85,8 +87,8 @@ std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why) {
   }
   std::string log = (server->dir_ / "postgres.log").string();
   std::string data = (server->dir_ / "data").string();
-  pid_t init = spawn({(*bin / "initdb").string(), "-D", data, "-A", "trust", "-U", "postgres",
-                      "-E", "UTF8", "--locale=C", "--no-sync"},
+  pid_t init = spawn({(*bin / "initdb").string(), "-D", data, "-A", "trust", "-U", "postgres", "-E",
+                      "UTF8", "--locale=C", "--no-sync"},
                      log, uid, gid);
   int status = 0;
   waitpid(init, &status, 0);
