@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -101,7 +103,7 @@ std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why) {
   server->pid_ =
       spawn({(*bin / "postgres").string(), "-D", data, "-p", port, "-k", server->dir_.string(),
              "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200"},
+             "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "log_connections=on"},
             log, uid, gid);
   std::string conninfo = "host=127.0.0.1 port=" + port + " user=postgres dbname=postgres";
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -151,6 +153,14 @@ std::string PostgresServer::query(const std::string& sql) const {
   }
   PQfinish(c);
   return out;
+}
+
+size_t PostgresServer::connections_received() const {
+  std::ifstream in(dir_ / "postgres.log");
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("connection received:") != std::string::npos) ++n;
+  return n;
 }
 
 }  // namespace lepton::testing

@@ -31,6 +31,8 @@ class PostgresServer {
   // Runs `sql` on a fresh connection (simple protocol, text results): the first column of the
   // first row, "" when there is none, or "ERROR: <message>" on failure.
   std::string query(const std::string& sql) const;
+  // How many connections the server has received so far (it runs with log_connections=on).
+  size_t connections_received() const;
 
  private:
   PostgresServer() = default;
