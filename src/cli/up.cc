@@ -1,5 +1,5 @@
-// `lepton up`: load an app (spin.toml, a directory, or a single .wasm) and serve it over HTTP
-// until SIGINT/SIGTERM, then drain in-flight requests.
+// `lepton up`: load an app (spin.toml, a directory, or a single .wasm) and run its triggers (HTTP,
+// Redis) until SIGINT/SIGTERM, then drain in-flight requests.
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +15,7 @@
 #include "runtime_config/runtime_config.h"
 #include "triggers/app_runtime.h"
 #include "triggers/http_trigger.h"
+#include "triggers/redis_trigger.h"
 
 namespace lepton::cli {
 
@@ -81,6 +82,16 @@ sigset_t termination_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   return set;
+}
+
+// Stops the Redis subscriptions; a handler still running after 10 s (a guest that never
+// returns, without --request-timeout) is abandoned by exiting the process.
+void stop_redis(triggers::RedisTrigger& redis) {
+  if (redis.stop(std::chrono::seconds(10))) return;
+  spdlog::warn("a Redis handler is still running after 10 s; exiting without waiting for it");
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(kOk);
 }
 
 int run_up(const UpFlags& flags) {
@@ -182,6 +193,24 @@ int run_up(const UpFlags& flags) {
     return kFailure;
   }
 
+  // Redis triggers subscribe before HTTP is served; an app with only Redis triggers serves no
+  // HTTP at all, as Spin.
+  std::unique_ptr<triggers::RedisTrigger> redis;
+  if (!(*runtime)->app().redis_triggers.empty()) {
+    auto created = triggers::RedisTrigger::create(**runtime);
+    if (!created) return spdlog::error("{}", created.error().message), kFailure;
+    redis = std::move(*created);
+    if (auto started = redis->start(); !started)
+      return spdlog::error("{}", started.error().message), kFailure;
+  }
+  if (redis && (*runtime)->app().http_triggers.empty()) {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    stop_redis(*redis);
+    return kOk;
+  }
+
   http::Server::Options server_options;
   server_options.listen = flags.listen;
   server_options.find_free_port = flags.find_free_port;
@@ -211,6 +240,7 @@ int run_up(const UpFlags& flags) {
   sigwait(&signals, &signal);
   spdlog::info("received {}, finishing in-flight requests",
                signal == SIGINT ? "SIGINT" : "SIGTERM");
+  if (redis) stop_redis(*redis);
   (*server)->shutdown(std::chrono::seconds(10));
   return kOk;
 }

@@ -1,6 +1,7 @@
 #include "factors/registry.h"
 
 #include "factors/spin_component.h"
+#include "factors/spin_redis_types.h"
 #include "wasi/preview1.h"
 #include "wasi2/wasi2.h"
 #include "wasi_http/wasi_http.h"
@@ -23,6 +24,7 @@ void register_all(component::HostRegistry& registry) {
   register_spin_variables(registry);
   register_spin_redis(registry);
   register_key_value(registry);
+  register_spin_redis_types(registry);
   register_spin_postgres(registry);
 }
 

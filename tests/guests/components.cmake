@@ -14,6 +14,9 @@
 #                              answers "Hello, <name>! (tally 3*len(name))"
 #   redis      C, wit-bindgen  wasi:http handler using fermyon:spin/redis@2.0.0: ?op=&addr=&key=...
 #                              (tests/guests/components/redis.c)
+#   redis-trigger C, wit-bindgen  Redis trigger handler (fermyon:spin/inbound-redis@2.0.0): RPUSHes
+#                              each message to $LOG_KEY on $REDIS_ADDRESS; "trap" traps, "fail"
+#                              returns an error, "loop" never returns (redis_trigger.c)
 #   greeted-composed           greeted with greeter plugged in (wasm-tools compose): one
 #                              component whose two nested components call each other
 #   kv         C, wit-bindgen  wasi:http handler over fermyon:spin/key-value@2.0.0 (kv.c has the
@@ -142,10 +145,12 @@ endfunction()
 set(_cg_http_worlds http-handler greeted-handler redis-handler kv-handler kv-wasi-handler)
 set(_cg_c_worlds http-handler resources all-types greeter-provider greeted-handler redis-handler
                    kv-handler kv-wasi-handler)
+list(APPEND _cg_c_worlds redis-trigger-handler)
 set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stream:http-handler
                  stdio:http-handler resources:resources all-types:all-types
                  greeter:greeter-provider greeted:greeted-handler redis:redis-handler
                  kv:kv-handler kv-wasi:kv-wasi-handler)
+list(APPEND _cg_c_guests redis-trigger:redis-trigger-handler)
 # postgres / postgres3: spin:postgres/postgres@4.0.0 and @3.0.0 (WIT from Spin's wit/deps).
 list(APPEND _cg_http_worlds postgres-handler postgres3-handler)
 list(APPEND _cg_c_worlds postgres-handler postgres3-handler)
@@ -158,9 +163,11 @@ if(NOT _cg_missing_c)
   set(_cg_spin_redis_wit ${_cg_src}/wit/deps/fermyon-spin-redis.wit)
   set(_cg_spin_kv_wit ${_cg_src}/wit/deps/fermyon-spin-key-value.wit)
   set(_cg_wasi_kv_wit ${_cg_src}/wit/deps/wasi-keyvalue.wit)
+  set(_cg_spin_inbound_redis_wit ${_cg_src}/wit/deps/fermyon-spin-inbound-redis.wit)
   set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit
                     ${_cg_wit}/deps/fermyon-spin/redis.wit ${_cg_wit}/deps/fermyon-spin/key-value.wit
-                    ${_cg_wit}/deps/wasi-keyvalue.wit)
+                    ${_cg_wit}/deps/wasi-keyvalue.wit
+                    ${_cg_wit}/deps/fermyon-spin/inbound-redis.wit)
   set(_cg_spin_pg_wits ${_cg_src}/wit/deps/spin-postgres@4.0.0.wit
                        ${_cg_src}/wit/deps/spin-postgres@3.0.0.wit)
   list(APPEND _cg_wit_files ${_cg_wit}/deps/spin-postgres@4.0.0.wit
@@ -173,9 +180,12 @@ if(NOT _cg_missing_c)
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_redis_wit} ${_cg_wit}/deps/fermyon-spin/redis.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_kv_wit} ${_cg_wit}/deps/fermyon-spin/key-value.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_wasi_kv_wit} ${_cg_wit}/deps/wasi-keyvalue.wit
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_inbound_redis_wit}
+            ${_cg_wit}/deps/fermyon-spin/inbound-redis.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_pg_wits} ${_cg_wit}/deps/
     DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit} ${_cg_spin_redis_wit} ${_cg_spin_kv_wit}
-            ${_cg_wasi_kv_wit} ${_cg_spin_pg_wits}
+            ${_cg_wasi_kv_wit} ${_cg_spin_inbound_redis_wit}
+            ${_cg_spin_pg_wits}
     COMMENT "Staging component guest WIT"
     VERBATIM)
 
@@ -198,6 +208,8 @@ foreach(pair ${_cg_c_guests})
   _cg_check(${name} "${_cg_missing_c}" ok)
   if(world IN_LIST _cg_http_worlds)
     set(expect "export wasi:http/incoming-handler@0\\.2\\.[0-9]+;")
+  elseif(world STREQUAL "redis-trigger-handler")
+    set(expect "export fermyon:spin/inbound-redis@2\\.0\\.0;")
   else()
     set(expect "export lepton:guests/[a-z-]+@0\\.1\\.0;")
   endif()

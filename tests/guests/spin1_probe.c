@@ -17,6 +17,7 @@
 //   /stdout         prints to stdout and stderr
 //   /kv?<label>/<op>[/<key>[/<value>]]  key-value: op get|set|delete|exists|keys; answers the
 //                   value / "ok" / "true"|"false" / keys one per line, or 500 "error <tag>"
+// It also exports handle-redis-message (a Spin 1 Redis trigger handler, at the end of this file).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,4 +397,25 @@ __attribute__((export_name("handle-http-request"))) void* handle_http_request(
   RET.headers = (option_list_t){1, &content_type, 1};
   RET.body = (option_list_t){1, out, (uint32_t)out_len};
   return &RET;
+}
+
+// Spin 1 Redis trigger export: handle-redis-message(payload) -> expected<unit, error>, returned
+// through a static area (tag u8 at 0: 0 ok / 1 err; the error enum u8 at 1). The payload is
+// stored (outbound-redis set) under $LOG_KEY at $REDIS_ADDRESS; "trap" traps, "fail" returns
+// err(error).
+static uint8_t REDIS_RET[2];
+
+__attribute__((export_name("handle-redis-message"))) void* handle_redis_message(const char* payload,
+                                                                               uint32_t len) {
+  if (len == 4 && memcmp(payload, "trap", 4) == 0) __builtin_trap();
+  const char* addr = getenv("REDIS_ADDRESS");
+  const char* key = getenv("LOG_KEY");
+  REDIS_RET[0] = 1;
+  REDIS_RET[1] = 1;
+  if (addr && key && !(len == 4 && memcmp(payload, "fail", 4) == 0)) {
+    uint8_t ret[16] __attribute__((aligned(4))) = {0};
+    redis_set(addr, (uint32_t)strlen(addr), key, (uint32_t)strlen(key), payload, len, ret);
+    if (ret[0] == 0) REDIS_RET[0] = 0;
+  }
+  return REDIS_RET;
 }

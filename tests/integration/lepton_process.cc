@@ -70,6 +70,12 @@ ProcessResult run_lepton(const std::vector<std::string>& args, std::chrono::seco
 
 std::unique_ptr<LeptonServer> LeptonServer::start(const std::vector<std::string>& args,
                                                   std::string* failure_output) {
+  return start_until(args, R"(Serving (https?://[0-9.]+:[0-9]+))", failure_output);
+}
+
+std::unique_ptr<LeptonServer> LeptonServer::start_until(const std::vector<std::string>& args,
+                                                        const std::string& ready,
+                                                        std::string* failure_output) {
   auto server = std::unique_ptr<LeptonServer>(new LeptonServer());
   std::vector<std::string> full = {"up"};
   full.insert(full.end(), args.begin(), args.end());
@@ -77,18 +83,19 @@ std::unique_ptr<LeptonServer> LeptonServer::start(const std::vector<std::string>
   full.push_back("127.0.0.1:0");
   server->pid_ = spawn(full, server->out_fd_);
   server->reader_ = std::thread([s = server.get()] { s->read_loop(); });
-  std::regex banner(R"(Serving (https?://[0-9.]+:[0-9]+))");
+  std::regex banner(ready);
   std::unique_lock lock(server->mutex_);
-  bool ready = server->changed_.wait_for(lock, std::chrono::seconds(60), [&] {
+  bool matched = false;
+  bool done = server->changed_.wait_for(lock, std::chrono::seconds(60), [&] {
     std::smatch m;
     if (std::regex_search(server->output_, m, banner)) {
-      // Wait for the whole route listing to be printed as well.
-      server->base_url_ = m[1];
+      if (m.size() > 1) server->base_url_ = m[1];
+      matched = true;
       return true;
     }
     return server->eof_;
   });
-  if (!ready || server->base_url_.empty()) {
+  if (!done || !matched) {
     if (failure_output) *failure_output = server->output_;
     lock.unlock();
     server->stop(SIGKILL);

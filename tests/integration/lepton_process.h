@@ -34,6 +34,11 @@ class LeptonServer {
   // when it exits or prints no banner within the time limit.
   static std::unique_ptr<LeptonServer> start(const std::vector<std::string>& args,
                                              std::string* failure_output = nullptr);
+  // As start(), ready when the output matches `ready` (an ECMAScript regex) instead of the
+  // HTTP banner: for apps without HTTP triggers. base_url() is the regex's first group, if any.
+  static std::unique_ptr<LeptonServer> start_until(const std::vector<std::string>& args,
+                                                   const std::string& ready,
+                                                   std::string* failure_output = nullptr);
   ~LeptonServer();
 
   const std::string& base_url() const { return base_url_; }

@@ -69,6 +69,18 @@ std::optional<std::string> RedisServer::binary() {
 }
 
 std::unique_ptr<RedisServer> RedisServer::start(std::string* why) {
+  return start_on(free_port(), why);
+}
+
+void RedisServer::kill_now() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::unique_ptr<RedisServer> RedisServer::start_on(uint16_t port_number, std::string* why) {
   auto bin = binary();
   if (!bin) {
     *why = "redis-server not found on PATH (install the redis-server package: scripts/setup.sh)";
@@ -77,7 +89,7 @@ std::unique_ptr<RedisServer> RedisServer::start(std::string* why) {
   auto server = std::unique_ptr<RedisServer>(new RedisServer());
   char tmpl[] = "/tmp/lepton-redis-XXXXXX";
   server->dir_ = mkdtemp(tmpl);
-  server->port_ = free_port();
+  server->port_ = port_number;
   std::string port = std::to_string(server->port_);
   std::string log = (server->dir_ / "redis.log").string();
   pid_t pid = fork();

@@ -21,7 +21,12 @@ class RedisServer {
   static std::optional<std::string> binary();
   // Starts a server; nullptr with *why set when it could not (binary missing or no PING).
   static std::unique_ptr<RedisServer> start(std::string* why);
+  // As start(), on a given port of 127.0.0.1 (e.g. the port of a server stopped earlier, to
+  // restart "the same" Redis).
+  static std::unique_ptr<RedisServer> start_on(uint16_t port, std::string* why);
   ~RedisServer();
+  // Kills the server now (SIGKILL: clients see the connection drop) and waits for it to exit.
+  void kill_now();
 
   uint16_t port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
