@@ -17,6 +17,8 @@ packages=(
   redis-server
   # tests: outbound MySQL and MQTT against real servers
   mariadb-server libmariadb-dev mosquitto libmosquitto-dev
+  # tests: outbound PostgreSQL against a real server (libpq for the client)
+  postgresql libpq-dev
   # benchmarks
   wrk
 )

@@ -52,6 +52,9 @@ HostInterface& HostRegistry::add(std::string_view name) {
 }
 
 const HostInterface* HostRegistry::find(std::string_view name) const {
+  // An interface registered with its version ("spin:postgres/postgres@3.0.0") when versions
+  // differ in their types; otherwise the one registered without a version.
+  if (auto exact = interfaces_.find(name); exact != interfaces_.end()) return exact->second.get();
   auto it = interfaces_.find(strip_version(name));
   return it == interfaces_.end() ? nullptr : it->second.get();
 }

@@ -193,7 +193,8 @@ class HostRegistry {
 
   // Adds (or returns the existing) interface `name` ("wasi:io/streams", no version).
   HostInterface& add(std::string_view name);
-  // `name` with or without a version suffix ("wasi:io/streams@0.2.3" finds "wasi:io/streams").
+  // `name` with or without a version suffix ("wasi:io/streams@0.2.3" finds "wasi:io/streams");
+  // an interface added under the exact versioned name wins over the unversioned one.
   const HostInterface* find(std::string_view name) const;
   // A resource type declared by an earlier interface; aborts when missing (a registration-order
   // bug, not an input error).

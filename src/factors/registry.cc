@@ -16,6 +16,7 @@ Status define_all(wasmtime_linker_t* linker) {
   LEPTON_CHECK(define_spin1_key_value(linker));
   LEPTON_CHECK(define_spin1_outbound_mysql(linker));
   LEPTON_CHECK(define_spin1_sqlite(linker));
+  LEPTON_CHECK(define_spin1_outbound_pg(linker));
   return {};
 }
 
@@ -29,6 +30,7 @@ void register_all(component::HostRegistry& registry) {
   register_spin_mysql(registry);
   register_spin_mqtt(registry);
   register_spin_sqlite(registry);
+  register_spin_postgres(registry);
 }
 
 }  // namespace lepton::factors

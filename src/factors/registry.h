@@ -21,5 +21,6 @@ Status define_spin1_outbound_redis(wasmtime_linker_t* linker);
 Status define_spin1_key_value(wasmtime_linker_t* linker);
 Status define_spin1_outbound_mysql(wasmtime_linker_t* linker);
 Status define_spin1_sqlite(wasmtime_linker_t* linker);
+Status define_spin1_outbound_pg(wasmtime_linker_t* linker);
 
 }  // namespace lepton::factors

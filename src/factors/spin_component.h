@@ -34,5 +34,7 @@ void register_spin_mysql(component::HostRegistry& registry);
 void register_spin_mqtt(component::HostRegistry& registry);
 // fermyon:spin/sqlite@2.0.0 and spin:sqlite/sqlite@3.0.0 (spin_sqlite.cc).
 void register_spin_sqlite(component::HostRegistry& registry);
+// spin:postgres/postgres@4.0.0/@3.0.0 and fermyon:spin/postgres@2.0.0 (spin_postgres.cc).
+void register_spin_postgres(component::HostRegistry& registry);
 
 }  // namespace lepton::factors

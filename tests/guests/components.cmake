@@ -23,6 +23,9 @@
 #                              path scheme: /<label>/get|set|delete|exists/<key>, /<label>/keys)
 #   kv-wasi    C, wit-bindgen  wasi:http handler over wasi:keyvalue@0.2.0-draft2: GET /<bucket>
 #                              runs a store/atomics/batch scenario, answers its transcript
+#   postgres   C, wit-bindgen  wasi:http handler using spin:postgres/postgres@4.0.0:
+#                              ?op=query|execute|pids&addr=&sql=&p=<kind>:<value>... (postgres.c)
+#   postgres3  C, wit-bindgen  the same over spin:postgres/postgres@3.0.0 (postgres3.c)
 #   js-hello   Spin JS SDK v3 (j2w / componentize-js): 200 "Hello from JS"
 #   py-hello   Spin Python SDK (componentize-py): 200 "Hello from Python"
 #
@@ -151,6 +154,10 @@ list(APPEND _cg_c_guests redis-trigger:redis-trigger-handler)
 list(APPEND _cg_http_worlds mysql-handler mqtt-handler)
 list(APPEND _cg_c_worlds mysql-handler mqtt-handler)
 list(APPEND _cg_c_guests mysql:mysql-handler mqtt:mqtt-handler)
+# postgres / postgres3: spin:postgres/postgres@4.0.0 and @3.0.0 (WIT from Spin's wit/deps).
+list(APPEND _cg_http_worlds postgres-handler postgres3-handler)
+list(APPEND _cg_c_worlds postgres-handler postgres3-handler)
+list(APPEND _cg_c_guests postgres:postgres-handler postgres3:postgres3-handler)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)
   # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.

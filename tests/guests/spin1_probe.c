@@ -9,6 +9,9 @@
 //   /mysql?<addr>   outbound-mysql at addr: execute INSERT INTO spin1 VALUES (7, 'seven'), then
 //                   query SELECT id, name FROM spin1 WHERE id = 7; answers "cols=<name:type,...>
 //                   rows=<n> <id> <name>" or 502 "mysql-error <tag> <message>"
+//   /pg?<addr>      outbound-pg at addr: execute CREATE TABLE / INSERT (int32, str params), then
+//                   query it back: "rows=<n> cols=<name>:<type>,... <values|...>"; on failure
+//                   "pg-error <op> <pg-error tag> <message>"
 //   /trap           executes unreachable
 //   /loop           never returns
 //   /hog            grows memory until it fails, then returns the number of pages obtained
@@ -86,6 +89,12 @@ REDIS_IMPORT("smembers")
 void redis_smembers(const char*, uint32_t, const char*, uint32_t, uint8_t*);
 REDIS_IMPORT("execute")
 void redis_execute(const char*, uint32_t, const char*, uint32_t, const void*, uint32_t, uint8_t*);
+// outbound-pg (Spin 1): address, statement, list<parameter-value> (16 bytes each: tag u8,
+// payload at 8), return area: expected<row-set, pg-error> / expected<u64, pg-error>.
+__attribute__((import_module("outbound-pg"), import_name("execute"))) void pg_execute(
+    const char*, uint32_t, const char*, uint32_t, const void*, uint32_t, uint8_t*);
+__attribute__((import_module("outbound-pg"), import_name("query"))) void pg_query(
+    const char*, uint32_t, const char*, uint32_t, const void*, uint32_t, uint8_t*);
 __attribute__((import_module("key-value"), import_name("open"))) void kv_open(const char* label,
                                                                               uint32_t len,
                                                                               uint8_t* ret);
@@ -298,6 +307,68 @@ __attribute__((export_name("handle-http-request"))) void* handle_http_request(
           else emitf(" tag%ld", row[i].tag);
         }
       }
+    }
+  } else if (starts_with(uri, uri_len, "/pg")) {
+    static uint8_t ret[24] __attribute__((aligned(8)));
+    struct {
+      uint8_t tag;
+      uint8_t pad[7];
+      union {
+        int32_t i32;
+        str_t s;
+      } v;
+    } params[2] = {{3, {0}, {.i32 = 7}}, {11, {0}, {.s = {"seven", 5}}}};
+    const char* create = "CREATE TABLE IF NOT EXISTS spin1_pg (id int, name text)";
+    const char* insert = "INSERT INTO spin1_pg VALUES ($1, $2)";
+    const char* select =
+        "SELECT id, name, 1.5::float8 AS f, NULL::int AS n, now() AS t FROM spin1_pg WHERE id = $1";
+    const char* fail = 0;
+    uint32_t err_at = 8;
+    pg_execute(q, qlen, create, (uint32_t)strlen(create), params, 0, ret);
+    if (ret[0]) fail = "create";
+    if (!fail) pg_execute(q, qlen, insert, (uint32_t)strlen(insert), params, 2, ret);
+    if (!fail && ret[0]) fail = "insert";
+    if (!fail) {
+      emitf("inserted=%ld ", (long)*(uint64_t*)(ret + 8));
+      pg_query(q, qlen, select, (uint32_t)strlen(select), params, 1, ret);
+      err_at = 4;
+      if (ret[0]) fail = "query";
+    }
+    if (!fail) {
+      const uint8_t* cols = *(const uint8_t**)(ret + 4);
+      uint32_t ncols = *(uint32_t*)(ret + 8);
+      const uint8_t* rows = *(const uint8_t**)(ret + 12);
+      uint32_t nrows = *(uint32_t*)(ret + 16);
+      emitf("rows=%ld cols=", (long)nrows);
+      for (uint32_t i = 0; i < ncols; i++) {
+        if (i) emits(",");
+        emit(*(const char**)(cols + 12 * i), *(uint32_t*)(cols + 12 * i + 4));
+        emitf(":%ld", (long)cols[12 * i + 8]);
+      }
+      if (nrows > 0) {
+        const uint8_t* row = *(const uint8_t**)rows;
+        uint32_t n = *(uint32_t*)(rows + 4);
+        emits(" ");
+        for (uint32_t i = 0; i < n; i++) {
+          const uint8_t* v = row + 16 * i;
+          if (i) emits("|");
+          switch (v[0]) {
+            case 3: emitf("%ld", (long)*(int32_t*)(v + 8)); break;
+            case 10: emitf("%ld/10", (long)(*(double*)(v + 8) * 10)); break;
+            case 11: emit(*(const char**)(v + 8), *(uint32_t*)(v + 12)); break;
+            case 13: emits("null"); break;
+            default: emitf("tag%ld", (long)v[0]);
+          }
+        }
+      }
+    }
+    if (fail) {
+      out_len = 0;
+      RET.status = 502;
+      emits("pg-error ");
+      emits(fail);
+      emitf(" %ld ", (long)ret[err_at]);
+      emit(*(const char**)(ret + err_at + 4), *(uint32_t*)(ret + err_at + 8));
     }
   } else if (starts_with(uri, uri_len, "/kv")) {
     // q = <label>/<op>[/<key>[/<value>]]: split at the first three slashes.
