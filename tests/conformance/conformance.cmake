@@ -3,8 +3,7 @@
 # in C (tests/conformance/components/*.c), and the runner test_conformance (one gtest per enabled
 # folder: `ctest -R conformance`). docs/conformance.md explains the layout.
 
-# Tests that run. A test moves here from LEPTON_CONFORMANCE_PENDING once lepton serves the host
-# interface its guest imports (and its guest moves to LEPTON_CONFORMANCE_GUESTS).
+# The tests that run: all 19 of Spin's conformance suite.
 set(LEPTON_CONFORMANCE_TESTS
   request-shape
   key-value
@@ -23,17 +22,9 @@ set(LEPTON_CONFORMANCE_TESTS
   outbound-mqtt
   outbound-mqtt-no-permission
   sqlite
-  sqlite-no-permission)
-
-# Tests whose files are here but which are neither built nor run yet: their host interfaces are
-# being written elsewhere. To enable one, move it to LEPTON_CONFORMANCE_TESTS and its guest to
-# LEPTON_CONFORMANCE_GUESTS.
-#   postgres                           guest `postgres`: spin:postgres/postgres@4.0.0; the
-#                                      `postgres` precondition uses tests/support/postgres_server.h
-#                                      and libpq (compiled in when both exist) and loads
-#                                      postgres/init.sql into database spin_dev
-set(LEPTON_CONFORMANCE_PENDING
+  sqlite-no-permission
   postgres)
+
 
 # Guests: <component name as in %{source=...}>|<world in components/conformance.wit>|<C file>.
 set(LEPTON_CONFORMANCE_GUESTS
@@ -44,8 +35,7 @@ set(LEPTON_CONFORMANCE_GUESTS
   "outbound-wasi-http-v0.2.0|outbound-wasi-http|outbound_wasi_http"
   "tcp-sockets|tcp-sockets|tcp_sockets"
   "outbound-mqtt|outbound-mqtt|outbound_mqtt"
-  "sqlite|sqlite|sqlite")
-set(LEPTON_CONFORMANCE_PENDING_GUESTS
+  "sqlite|sqlite|sqlite"
   "postgres|postgres|postgres")
 
 set(LEPTON_CONFORMANCE_GUEST_DIR ${CMAKE_BINARY_DIR}/conformance-guests)
