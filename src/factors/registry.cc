@@ -22,6 +22,7 @@ void register_all(component::HostRegistry& registry) {
   register_spin_variables(registry);
   register_spin_redis(registry);
   register_key_value(registry);
+  register_spin_llm(registry);
 }
 
 }  // namespace lepton::factors

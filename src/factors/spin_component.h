@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "app/allowed_hosts.h"
 #include "app/variables.h"
@@ -18,6 +19,7 @@ struct SpinComponent {
   const app::VariableResolver* variables = nullptr;
   const app::AllowedHosts* allowed_hosts = nullptr;  // null: no network access
   KeyValueAccess key_value;
+  const std::vector<std::string>* ai_models = nullptr;  // the component's ai_models (LLM grants)
 };
 
 // fermyon:spin/variables@2.0.0 (get) and wasi:config/store@0.2.0-draft-2024-09-27 (get, get-all).
@@ -26,5 +28,7 @@ void register_spin_variables(component::HostRegistry& registry);
 void register_spin_redis(component::HostRegistry& registry);
 // fermyon:spin/key-value@2.0.0 and wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2.
 void register_key_value(component::HostRegistry& registry);
+// fermyon:spin/llm@2.0.0 and unversioned (spin_llm.cc).
+void register_spin_llm(component::HostRegistry& registry);
 
 }  // namespace lepton::factors

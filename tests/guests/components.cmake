@@ -20,6 +20,7 @@
 #                              path scheme: /<label>/get|set|delete|exists/<key>, /<label>/keys)
 #   kv-wasi    C, wit-bindgen  wasi:http handler over wasi:keyvalue@0.2.0-draft2: GET /<bucket>
 #                              runs a store/atomics/batch scenario, answers its transcript
+#   llm        C, wit-bindgen  wasi:http handler over fermyon:spin/llm@2.0.0 (llm.c has the paths)
 #   js-hello   Spin JS SDK v3 (j2w / componentize-js): 200 "Hello from JS"
 #   py-hello   Spin Python SDK (componentize-py): 200 "Hello from Python"
 #
@@ -143,6 +144,9 @@ set(_cg_c_guests hello:http-handler echo:http-handler outbound:http-handler stre
                  stdio:http-handler resources:resources all-types:all-types
                  greeter:greeter-provider greeted:greeted-handler redis:redis-handler
                  kv:kv-handler kv-wasi:kv-wasi-handler)
+list(APPEND _cg_http_worlds llm-handler)
+list(APPEND _cg_c_worlds llm-handler)
+list(APPEND _cg_c_guests llm:llm-handler)
 set(_cg_wit ${_cg_work}/wit)
 if(NOT _cg_missing_c)
   # The WIT package the guests target: our worlds plus wasi:http 0.2.3 from the npm package.
@@ -153,7 +157,9 @@ if(NOT _cg_missing_c)
   set(_cg_wasi_kv_wit ${_cg_src}/wit/deps/wasi-keyvalue.wit)
   set(_cg_wit_files ${_cg_wit}/guests.wit ${_cg_wit}/deps/wasi-http@0.2.3.wit
                     ${_cg_wit}/deps/fermyon-spin/redis.wit ${_cg_wit}/deps/fermyon-spin/key-value.wit
-                    ${_cg_wit}/deps/wasi-keyvalue.wit)
+                    ${_cg_wit}/deps/wasi-keyvalue.wit
+                    ${_cg_wit}/deps/fermyon-spin/llm.wit)
+  set(_cg_spin_llm_wit ${_cg_src}/wit/deps/fermyon-spin-llm.wit)
   add_custom_command(OUTPUT ${_cg_wit_files}
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${_cg_wit}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${_cg_wit}/deps/fermyon-spin
@@ -162,8 +168,9 @@ if(NOT _cg_missing_c)
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_redis_wit} ${_cg_wit}/deps/fermyon-spin/redis.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_kv_wit} ${_cg_wit}/deps/fermyon-spin/key-value.wit
     COMMAND ${CMAKE_COMMAND} -E copy ${_cg_wasi_kv_wit} ${_cg_wit}/deps/wasi-keyvalue.wit
+    COMMAND ${CMAKE_COMMAND} -E copy ${_cg_spin_llm_wit} ${_cg_wit}/deps/fermyon-spin/llm.wit
     DEPENDS ${_cg_src}/wit/guests.wit ${_cg_http_wit} ${_cg_spin_redis_wit} ${_cg_spin_kv_wit}
-            ${_cg_wasi_kv_wit}
+            ${_cg_wasi_kv_wit} ${_cg_spin_llm_wit}
     COMMENT "Staging component guest WIT"
     VERBATIM)
 
