@@ -67,16 +67,17 @@ void exports_wasi_http_incoming_handler_handle(wasi_http_types_own_incoming_requ
   if (strcmp(op, "infer") == 0 || strcmp(op, "infer-opts") == 0) {
     llm_handler_string_t prompt;
     llm_handler_string_set(&prompt, query);
-    fermyon_spin_llm_option_inferencing_params_t params;
-    params.is_some = strcmp(op, "infer-opts") == 0;
-    params.val.max_tokens = 7;
-    params.val.repeat_penalty = 1.5f;
-    params.val.repeat_penalty_last_n_token_count = 3;
-    params.val.temperature = 0.25f;
-    params.val.top_k = 5;
-    params.val.top_p = 0.5f;
+    fermyon_spin_llm_inferencing_params_t params;
+    params.max_tokens = 7;
+    params.repeat_penalty = 1.5f;
+    params.repeat_penalty_last_n_token_count = 3;
+    params.temperature = 0.25f;
+    params.top_k = 5;
+    params.top_p = 0.5f;
+    // option<inferencing-params>: a null pointer is none.
+    fermyon_spin_llm_inferencing_params_t* maybe = strcmp(op, "infer-opts") == 0 ? &params : NULL;
     fermyon_spin_llm_inferencing_result_t result;
-    if (!fermyon_spin_llm_infer(&m, &prompt, &params, &result, &err)) return fail(out, &err);
+    if (!fermyon_spin_llm_infer(&m, &prompt, maybe, &result, &err)) return fail(out, &err);
     int len = snprintf(body, sizeof body, "%.*s|%u|%u", (int)result.text.len,
                        (const char*)result.text.ptr, result.usage.prompt_token_count,
                        result.usage.generated_token_count);
