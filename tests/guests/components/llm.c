@@ -51,8 +51,10 @@ void exports_wasi_http_incoming_handler_handle(wasi_http_types_own_incoming_requ
   wasi_http_types_incoming_request_drop_own(request);
 
   char* query = strchr(path, '?');
-  if (query) *query++ = 0;
-  else query = "";
+  if (query)
+    *query++ = 0;
+  else
+    query = "";
   char* op = path[0] == '/' ? path + 1 : path;
   char* model = strchr(op, '/');
   if (!model) {
