@@ -40,10 +40,9 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
       wasi->deadline = std::chrono::steady_clock::now() + *component_.limits().timeout;
     wasi->allowed_hosts = &component_.allowed_hosts();  // wasi:sockets
     state.emplace(std::move(wasi));
-    state.emplace(std::make_unique<factors::SpinComponent>(
-        factors::SpinComponent{component_.id(), &component_.variables(),
-                               &component_.allowed_hosts(), component_.key_value(),
-                               &component_.spec().ai_models}));
+    state.emplace(std::make_unique<factors::SpinComponent>(factors::SpinComponent{
+        component_.id(), &component_.variables(), &component_.allowed_hosts(),
+        component_.key_value(), &component_.spec().ai_models}));
     auto http = std::make_unique<wasi_http::HttpConfig>();
     http->allowed_hosts = &component_.allowed_hosts();
     http->self_origin = self_origin;

@@ -11,14 +11,13 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
 #include <charconv>
 
 #include "outbound/outbound.h"
@@ -127,7 +126,8 @@ awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
   const Url& url = request.url;
   tcp::resolver resolver(executor);
   step = "resolving " + url.host;
-  auto resolved = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_awaitable);
+  auto resolved =
+      co_await resolver.async_resolve(url.host, std::to_string(url.port), use_awaitable);
   // [outbound_networking] block_networks: blocked addresses are dropped after resolution; when
   // none is left the request fails as destination-IP-prohibited (Spin's behaviour).
   std::vector<tcp::endpoint> endpoints;
@@ -141,10 +141,10 @@ awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
     endpoints.push_back(entry.endpoint());
   }
   if (endpoints.empty() && !blocked.empty())
-    throw std::runtime_error(fmt::format(
-        "{}: {} resolves to {}, which is in a network blocked by the runtime config "
-        "([outbound_networking] block_networks)",
-        outbound::kProhibited, url.host, blocked));
+    throw std::runtime_error(
+        fmt::format("{}: {} resolves to {}, which is in a network blocked by the runtime config "
+                    "([outbound_networking] block_networks)",
+                    outbound::kProhibited, url.host, blocked));
   if (url.scheme == "https") {
     asio::ssl::context ctx(asio::ssl::context::tls_client);
     ctx.set_default_verify_paths();

@@ -119,7 +119,9 @@ Result<std::unique_ptr<Client>> Client::connect(const Address& address,
   std::string host = address.host;
   if (!outbound::blocked_networks().empty()) {
     auto addresses = outbound::resolve_allowed(address.host, address.port);
-    if (!addresses) return addresses.error().context(fmt::format("connecting to {}:{}", address.host, address.port));
+    if (!addresses)
+      return addresses.error().context(
+          fmt::format("connecting to {}:{}", address.host, address.port));
     host = outbound::ip_text(reinterpret_cast<const sockaddr*>(&addresses->front()));
   }
   redisContext* c =
