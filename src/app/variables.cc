@@ -311,4 +311,17 @@ Status VariableResolver::validate() const {
       list);
 }
 
+std::string VariableResolver::redact_secrets(std::string message) const {
+  for (const auto& [name, var] : variables_) {
+    if (!var.secret) continue;
+    auto value = lookup_app(name);
+    const auto* text = std::get_if<std::string>(&value);
+    if (text == nullptr || text->empty()) continue;
+    for (size_t pos = message.find(*text); pos != std::string::npos;
+         pos = message.find(*text, pos + 8))
+      message.replace(pos, text->size(), "<secret>");
+  }
+  return message;
+}
+
 }  // namespace lepton::app

@@ -116,6 +116,10 @@ class VariableResolver {
   // provider. The error names all such variables.
   Status validate() const;
 
+  // `message` with the value of every `secret = true` application variable replaced by
+  // "<secret>": for error messages built from rendered templates, which must never carry one.
+  std::string redact_secrets(std::string message) const;
+
  private:
   std::variant<std::string, VariableError> lookup_app(const std::string& name) const;
 

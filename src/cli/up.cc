@@ -11,11 +11,14 @@
 #include "cli/flags.h"
 #include "cli/main.h"
 #include "http/server.h"
+#include "llm/llm.h"
 #include "manifest/manifest.h"
+#include "outbound/outbound.h"
 #include "runtime_config/runtime_config.h"
 #include "triggers/app_runtime.h"
 #include "triggers/http_trigger.h"
 #include "triggers/redis_trigger.h"
+#include "variables_providers/providers.h"
 
 namespace lepton::cli {
 
@@ -77,6 +80,35 @@ Result<app::App> load_app(const std::string& from) {
   return manifest::load(path);
 }
 
+// [outbound_networking], [outbound_http] and [llm_compute]: process-wide, set before serving.
+Status apply_outbound_config(const runtime_config::RuntimeConfig& config) {
+  auto blocked = outbound::BlockedNetworks::parse(config.block_networks);
+  if (!blocked) return blocked.error().context(config.file.string());
+  outbound::set_blocked_networks(std::move(*blocked));
+  if (config.outbound_http && config.outbound_http->max_concurrent_requests) {
+    int64_t n = *config.outbound_http->max_concurrent_requests;
+    if (n < 0)
+      return fail("{}: [outbound_http] max_concurrent_requests must be >= 0, got {}",
+                  config.file.string(), n);
+    outbound::set_max_concurrent_http_requests(n);
+  }
+  if (config.llm_compute &&
+      config.llm_compute->type == runtime_config::LlmCompute::Type::kRemoteHttp) {
+    const auto& llm_config = *config.llm_compute;
+    auto engine = llm::make_remote_http_engine(
+        llm_config.url, llm_config.auth_token,
+        llm_config.api_type == "open_ai" ? llm::ApiType::kOpenAi : llm::ApiType::kDefault);
+    if (!engine) return engine.error().context(config.file.string() + ": [llm_compute] url");
+    llm::set_engine(std::move(*engine));
+  } else if (config.llm_compute) {
+    spdlog::warn(
+        "{}: [llm_compute] type 'spin' runs local models, which lepton does not have: LLM calls "
+        "will fail with runtime-error (use type 'remote_http')",
+        config.file.string());
+  }
+  return {};
+}
+
 sigset_t termination_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -110,10 +142,8 @@ int run_up(const UpFlags& flags) {
       if (present)
         spdlog::warn("{}: {} is accepted but not used by lepton yet", config.file.string(), what);
     };
-    unused(!config.variables_providers.empty(), "[[variables_provider]]");
-    unused(config.llm_compute.has_value(), "[llm_compute]");
-    unused(config.outbound_http.has_value(), "[outbound_http]");
-    unused(!config.block_networks.empty(), "[outbound_networking] block_networks");
+    unused(config.outbound_http && config.outbound_http->connection_pooling.has_value(),
+           "[outbound_http] connection_pooling");
     unused(!config.client_tls.empty(), "[[client_tls]]");
   }
 
@@ -167,6 +197,13 @@ int run_up(const UpFlags& flags) {
   for (const auto& v : flags.variables) {
     if (auto ok = parse_variable(v, options.variables); !ok)
       return spdlog::error("{}", ok.error().message), kUsage;
+  }
+  if (auto st = apply_outbound_config(config); !st)
+    return spdlog::error("{}", st.error().message), kFailure;
+  {
+    auto providers = variables_providers::build(config, options.variables);
+    if (!providers) return spdlog::error("{}", providers.error().message), kFailure;
+    options.variable_providers = std::move(*providers);
   }
   // Flags are checked before the app is loaded, so a usage error is reported as one.
   auto loaded = load_app(flags.from);

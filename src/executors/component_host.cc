@@ -73,7 +73,10 @@ Result<std::unique_ptr<ComponentHost>> ComponentHost::load(engine::Engine& engin
     LEPTON_TRY(auto rendered, variables.render(entry));
     hosts.push_back(std::move(rendered));
   }
-  LEPTON_TRY(host->allowed_hosts_, app::AllowedHosts::parse(hosts));
+  // The rendered entries may hold secret variables: errors name them redacted.
+  auto allowed = app::AllowedHosts::parse(hosts);
+  if (!allowed) return Error{variables.redact_secrets(allowed.error().message)};
+  host->allowed_hosts_ = std::move(*allowed);
 
   bool followed = options.follow.empty() || std::find(options.follow.begin(), options.follow.end(),
                                                       spec.id) != options.follow.end();

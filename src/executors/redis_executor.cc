@@ -70,9 +70,9 @@ Status RedisExecutor::handle_component(std::string_view payload) const {
       wasi->deadline = std::chrono::steady_clock::now() + *component_.limits().timeout;
     wasi->allowed_hosts = &component_.allowed_hosts();
     state.emplace(std::move(wasi));
-    state.emplace(std::make_unique<factors::SpinComponent>(
-        factors::SpinComponent{component_.id(), &component_.variables(),
-                               &component_.allowed_hosts(), component_.key_value()}));
+    state.emplace(std::make_unique<factors::SpinComponent>(factors::SpinComponent{
+        component_.id(), &component_.variables(), &component_.allowed_hosts(),
+        component_.key_value(), component_.sqlite(), &component_.spec().ai_models}));
     // Outbound wasi:http works from a Redis handler too (no incoming request: no self origin).
     auto http = std::make_unique<wasi_http::HttpConfig>();
     http->allowed_hosts = &component_.allowed_hosts();

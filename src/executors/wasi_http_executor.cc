@@ -42,7 +42,7 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
     state.emplace(std::move(wasi));
     state.emplace(std::make_unique<factors::SpinComponent>(factors::SpinComponent{
         component_.id(), &component_.variables(), &component_.allowed_hosts(),
-        component_.key_value(), component_.sqlite()}));
+        component_.key_value(), component_.sqlite(), &component_.spec().ai_models}));
     auto http = std::make_unique<wasi_http::HttpConfig>();
     http->allowed_hosts = &component_.allowed_hosts();
     http->self_origin = self_origin;

@@ -31,6 +31,7 @@ void register_all(component::HostRegistry& registry) {
   register_spin_mqtt(registry);
   register_spin_sqlite(registry);
   register_spin_postgres(registry);
+  register_spin_llm(registry);
 }
 
 }  // namespace lepton::factors

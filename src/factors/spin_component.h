@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "app/allowed_hosts.h"
 #include "app/variables.h"
@@ -20,6 +21,7 @@ struct SpinComponent {
   const app::AllowedHosts* allowed_hosts = nullptr;  // null: no network access
   KeyValueAccess key_value;
   SqliteAccess sqlite;
+  const std::vector<std::string>* ai_models = nullptr;  // the component's ai_models (LLM grants)
 };
 
 // fermyon:spin/variables@2.0.0 (get) and wasi:config/store@0.2.0-draft-2024-09-27 (get, get-all).
@@ -36,5 +38,7 @@ void register_spin_mqtt(component::HostRegistry& registry);
 void register_spin_sqlite(component::HostRegistry& registry);
 // spin:postgres/postgres@4.0.0/@3.0.0 and fermyon:spin/postgres@2.0.0 (spin_postgres.cc).
 void register_spin_postgres(component::HostRegistry& registry);
+// fermyon:spin/llm@2.0.0 and unversioned (spin_llm.cc).
+void register_spin_llm(component::HostRegistry& registry);
 
 }  // namespace lepton::factors

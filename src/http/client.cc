@@ -11,15 +11,16 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
 #include <charconv>
+
+#include "outbound/outbound.h"
 
 namespace lepton::http {
 
@@ -125,7 +126,25 @@ awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
   const Url& url = request.url;
   tcp::resolver resolver(executor);
   step = "resolving " + url.host;
-  auto endpoints = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_awaitable);
+  auto resolved =
+      co_await resolver.async_resolve(url.host, std::to_string(url.port), use_awaitable);
+  // [outbound_networking] block_networks: blocked addresses are dropped after resolution; when
+  // none is left the request fails as destination-IP-prohibited (Spin's behaviour).
+  std::vector<tcp::endpoint> endpoints;
+  std::string blocked;
+  for (const auto& entry : resolved) {
+    if (request.apply_outbound_policy &&
+        outbound::blocked_networks().is_blocked(entry.endpoint().data())) {
+      if (blocked.empty()) blocked = entry.endpoint().address().to_string();
+      continue;
+    }
+    endpoints.push_back(entry.endpoint());
+  }
+  if (endpoints.empty() && !blocked.empty())
+    throw std::runtime_error(
+        fmt::format("{}: {} resolves to {}, which is in a network blocked by the runtime config "
+                    "([outbound_networking] block_networks)",
+                    outbound::kProhibited, url.host, blocked));
   if (url.scheme == "https") {
     asio::ssl::context ctx(asio::ssl::context::tls_client);
     ctx.set_default_verify_paths();
@@ -155,6 +174,8 @@ awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
 Result<Response> send(const OutgoingRequest& request) {
   const Url& url = request.url;
   std::string where = fmt::format("{}://{}:{}{}", url.scheme, url.host, url.port, url.target);
+  std::optional<outbound::HttpPermit> permit;  // [outbound_http] max_concurrent_requests
+  if (request.apply_outbound_policy) permit.emplace();
   asio::io_context io;
   std::string step;
   std::optional<Response> response;

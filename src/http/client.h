@@ -27,6 +27,9 @@ struct OutgoingRequest {
   std::vector<Header> headers;
   std::string body;
   std::chrono::milliseconds timeout{30000};
+  // A guest's request obeys the app's outbound policy (src/outbound: block_networks,
+  // max_concurrent_requests); the host's own requests (Vault, LLM service) set this false.
+  bool apply_outbound_policy = true;
 };
 
 // Sends the request and reads the whole response. Errors name the URL and the failing step.

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "outbound/outbound.h"
+
 namespace lepton::redis {
 
 namespace {
@@ -112,8 +114,18 @@ Result<std::unique_ptr<Client>> Client::connect(const Address& address,
   // Debian 12's hiredis (0.14) is built without TLS support.
   if (address.scheme == "rediss")
     return fail("rediss:// (TLS) is not supported: lepton's hiredis has no TLS");
-  redisContext* c = redisConnectWithTimeout(address.host.c_str(), address.port,
-                                            timeout(kConnectTimeout, deadline));
+  // [outbound_networking] block_networks: resolve here, drop blocked addresses, and connect to
+  // the first one left (hiredis would resolve the name itself).
+  std::string host = address.host;
+  if (!outbound::blocked_networks().empty()) {
+    auto addresses = outbound::resolve_allowed(address.host, address.port);
+    if (!addresses)
+      return addresses.error().context(
+          fmt::format("connecting to {}:{}", address.host, address.port));
+    host = outbound::ip_text(reinterpret_cast<const sockaddr*>(&addresses->front()));
+  }
+  redisContext* c =
+      redisConnectWithTimeout(host.c_str(), address.port, timeout(kConnectTimeout, deadline));
   if (c == nullptr) return fail("connecting to {}:{}: out of memory", address.host, address.port);
   if (c->err != 0) {
     Error e = fail("connecting to {}:{}: {}", address.host, address.port, c->errstr);

@@ -109,10 +109,19 @@ struct Reader {
     if (type == "spin") {
       LEPTON_CHECK(r.check_keys({"type"}));
     } else {
-      LEPTON_CHECK(r.check_keys({"type", "url", "auth_token"}));
+      LEPTON_CHECK(r.check_keys({"type", "url", "auth_token", "api_type"}));
       out.type = LlmCompute::Type::kRemoteHttp;
       LEPTON_TRY(out.url, r.string("url"));
       LEPTON_TRY(out.auth_token, r.string("auth_token"));
+      LEPTON_TRY(auto api_type, r.opt_string("api_type"));
+      if (api_type) {
+        if (*api_type != "default" && *api_type != "open_ai")
+          return ctx.at(r.value_loc("api_type"),
+                        "unknown api_type '{}' in [llm_compute] (expected one of: default, "
+                        "open_ai)",
+                        *api_type);
+        out.api_type = *api_type;
+      }
     }
     return out;
   }

@@ -52,6 +52,7 @@ struct LlmCompute {
   Type type = Type::kSpin;
   std::string url;
   std::string auth_token;
+  std::string api_type = "default";  // remote_http: "default" (Spin's /infer, /embed) or "open_ai"
 };
 
 struct OutboundHttp {

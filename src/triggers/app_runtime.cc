@@ -13,8 +13,11 @@ Result<std::unique_ptr<AppRuntime>> AppRuntime::load(app::App app, RuntimeOption
   runtime->app_ = std::move(app);
   const app::App& a = runtime->app_;
 
-  LEPTON_TRY(auto resolver, app::VariableResolver::create(
-                                a, app::VariableResolver::standard_providers(options.variables)));
+  LEPTON_TRY(auto resolver,
+             app::VariableResolver::create(
+                 a, options.variable_providers
+                        ? *options.variable_providers
+                        : app::VariableResolver::standard_providers(options.variables)));
   runtime->variables_ = std::make_unique<app::VariableResolver>(std::move(resolver));
   LEPTON_CHECK(runtime->variables_->validate());
 

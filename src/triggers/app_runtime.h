@@ -22,6 +22,9 @@ struct RuntimeOptions {
   engine::EngineOptions engine;
   executors::ComponentOptions components;
   std::map<std::string, std::string> variables;  // --variable values (highest precedence)
+  // The full provider list (variables_providers::build: --variable, runtime-config providers,
+  // environment); when unset, --variable values then the environment.
+  std::optional<app::VariableResolver::Providers> variable_providers;
   // Key-value stores: `default` at default_path (nullopt: in memory), the runtime config's
   // stores, and --key-value pairs written to `default` at startup.
   std::optional<std::filesystem::path> key_value_default_path;

@@ -40,6 +40,7 @@
 #include <cstring>
 
 #include "app/allowed_hosts.h"
+#include "outbound/outbound.h"
 #include "wasi2/host_util.h"
 #include "wasi2/wasi2.h"
 
@@ -259,7 +260,9 @@ const Config* config_of(InstanceState& instance) { return instance.find<Config>(
 bool permitted(InstanceState& instance, std::string_view scheme, const SockAddr& a) {
   const Config* c = config_of(instance);
   if (c == nullptr || c->allowed_hosts == nullptr || c->allowed_hosts->empty()) return false;
-  return c->allowed_hosts->allows(scheme, a.host(), a.port());
+  if (!c->allowed_hosts->allows(scheme, a.host(), a.port())) return false;
+  // [outbound_networking] block_networks wins over allowed_outbound_hosts (as in Spin).
+  return !outbound::blocked_networks().is_blocked(a.get());
 }
 
 // Whether some entry could permit a connection to a host named `name` (lowercase).

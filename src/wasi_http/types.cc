@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "http/client.h"
+#include "outbound/outbound.h"
 #include "wasi2/host_util.h"
 #include "wasi2/io.h"
 #include "wasi_http/wasi_http.h"
@@ -374,6 +375,7 @@ TypePtr error_code_type() {
 enum ErrorCode : uint32_t {
   kDnsError = 1,
   kDestinationNotFound = 2,
+  kDestinationIpProhibited = 4,
   kConnectionRefused = 6,
   kConnectionTimeout = 8,
   kHttpRequestDenied = 15,
@@ -1026,7 +1028,9 @@ void register_outgoing_request(HostInterface& iface, const Types& t) {
            p.delivered = true;
            if (!p.result->ok()) {
              const std::string& m = p.result->error().message;
-             Val code = m.find("resolve") != std::string::npos
+             Val code = m.find(outbound::kProhibited) != std::string::npos
+                            ? Val::variant(kDestinationIpProhibited)
+                        : m.find("resolve") != std::string::npos
                             ? Val::variant(kDnsError, Val::record({Val::none(), Val::none()}))
                         : m.find("refused") != std::string::npos ? Val::variant(kConnectionRefused)
                         : m.find("timed out") != std::string::npos

@@ -180,3 +180,22 @@ EMPTY=
 
 }  // namespace
 }  // namespace lepton::app
+
+namespace lepton::app {
+namespace {
+
+TEST(VariableResolver, RedactSecrets) {
+  App app;
+  app.variables["token"] = Variable{std::nullopt, true, true, ""};  // required, secret
+  app.variables["host"] = Variable{std::string("example.com"), false, false, ""};
+  auto r =
+      VariableResolver::create(app, {std::make_shared<StaticVariableProvider>(
+                                        std::map<std::string, std::string>{{"token", "hunter2"}})});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->redact_secrets("bad entry 'http://hunter2@example.com' (hunter2)"),
+            "bad entry 'http://<secret>@example.com' (<secret>)");
+  EXPECT_EQ(r->redact_secrets("nothing secret"), "nothing secret");
+}
+
+}  // namespace
+}  // namespace lepton::app

@@ -187,3 +187,31 @@ TEST(RuntimeConfig, UnknownTopLevelKeysAndSyntaxErrors) {
 
 }  // namespace
 }  // namespace lepton::runtime_config
+
+namespace lepton::runtime_config {
+namespace {
+
+TEST(RuntimeConfig, LlmApiType) {
+  auto parsed = parse(
+      "[llm_compute]\ntype = \"remote_http\"\nurl = \"http://llm\"\n"
+      "auth_token = \"t\"\napi_type = \"open_ai\"\n",
+      "rc.toml", "/base");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->llm_compute->api_type, "open_ai");
+  auto plain =
+      parse("[llm_compute]\ntype = \"remote_http\"\nurl = \"http://llm\"\nauth_token = \"t\"\n",
+            "rc.toml", "/base");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->llm_compute->api_type, "default");
+  auto bad = parse(
+      "[llm_compute]\ntype = \"remote_http\"\nurl = \"u\"\nauth_token = \"t\"\n"
+      "api_type = \"anthropic\"\n",
+      "rc.toml", "/base");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "rc.toml:5:12: unknown api_type 'anthropic' in [llm_compute] (expected one of: "
+            "default, open_ai)");
+}
+
+}  // namespace
+}  // namespace lepton::runtime_config
