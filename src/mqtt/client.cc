@@ -8,6 +8,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "outbound/outbound.h"
+
 namespace lepton::mqtt {
 
 namespace {
@@ -148,7 +150,14 @@ std::optional<Client::Failure> Client::ensure_connected(Clock::time_point until)
     int rc = mosquitto_tls_set(mosq_, nullptr, "/etc/ssl/certs", nullptr, nullptr, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) return Failure{true, mosquitto_strerror(rc)};
   }
-  int rc = mosquitto_connect(mosq_, address_.host.c_str(), address_.port, keep_alive_);
+  // [outbound_networking] block_networks: connect to an address that isn't blocked.
+  std::string host = address_.host;
+  if (!outbound::blocked_networks().empty()) {
+    auto addresses = outbound::resolve_allowed(address_.host, address_.port);
+    if (!addresses) return Failure{true, addresses.error().message};
+    host = outbound::ip_text(reinterpret_cast<const sockaddr*>(&addresses->front()));
+  }
+  int rc = mosquitto_connect(mosq_, host.c_str(), address_.port, keep_alive_);
   if (rc != MOSQ_ERR_SUCCESS) {
     std::string why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
     return Failure{

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <limits>
 
+#include "outbound/outbound.h"
+
 namespace lepton::mysql {
 
 namespace {
@@ -291,7 +293,18 @@ std::variant<std::unique_ptr<Client>, DbError> Client::connect(const Address& ad
     my_bool enforce = 1;
     mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &enforce);
   }
-  if (mysql_real_connect(m, address.host.c_str(), address.user.c_str(), address.password.c_str(),
+  // [outbound_networking] block_networks: connect to an address that isn't blocked (resolved
+  // here; the client library would resolve the name itself).
+  std::string host = address.host;
+  if (!outbound::blocked_networks().empty()) {
+    auto addresses = outbound::resolve_allowed(address.host, address.port);
+    if (!addresses) {
+      mysql_close(m);
+      return DbError{ErrorKind::kConnectionFailed, addresses.error().message};
+    }
+    host = outbound::ip_text(reinterpret_cast<const sockaddr*>(&addresses->front()));
+  }
+  if (mysql_real_connect(m, host.c_str(), address.user.c_str(), address.password.c_str(),
                          address.database.empty() ? nullptr : address.database.c_str(),
                          address.port, nullptr, 0) == nullptr) {
     DbError e{ErrorKind::kConnectionFailed,

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "outbound/outbound.h"
 #include "postgres/codec.h"
 
 namespace lepton::postgres {
@@ -164,6 +165,24 @@ Outcome<std::unique_ptr<Connection>> Connection::open(const std::string& address
   auto parsed = parse(address);
   if (auto* f = std::get_if<Failure>(&parsed)) return *f;
   Options opts = std::move(std::get<Options>(parsed));
+  // [outbound_networking] block_networks: resolve each host here, drop blocked addresses, and
+  // pin libpq to the first one left (hostaddr), so it never connects into a blocked network.
+  if (!outbound::blocked_networks().empty()) {
+    const std::string* host = option(opts, "host");
+    const std::string* hostaddr = option(opts, "hostaddr");
+    std::vector<std::string> pinned;
+    for (const std::string& h : split(hostaddr != nullptr && !hostaddr->empty() ? *hostaddr
+                                      : host != nullptr                         ? *host
+                                                                                : "")) {
+      auto addresses = outbound::resolve_allowed(h, 5432);
+      if (!addresses) return connection_failed(addresses.error().message);
+      pinned.push_back(outbound::ip_text(reinterpret_cast<const sockaddr*>(&addresses->front())));
+    }
+    std::string joined;
+    for (const std::string& a : pinned) joined += (joined.empty() ? "" : ",") + a;
+    std::erase_if(opts, [](const auto& kv) { return kv.first == "hostaddr"; });
+    opts.emplace_back("hostaddr", joined);
+  }
   if (option(opts, "connect_timeout") == nullptr) opts.emplace_back("connect_timeout", "10");
   opts.emplace_back("client_encoding", "UTF8");
   opts.emplace_back("gssencmode", "disable");

@@ -44,7 +44,8 @@ class MqttTest : public ::testing::Test {
     if (!broker_ && why.find("not found") != std::string::npos) GTEST_SKIP() << why;
     ASSERT_TRUE(broker_) << why;
   }
-  void serve(const std::string& hosts) {
+  // `runtime_config`: text of a --runtime-config-file, if any.
+  void serve(const std::string& hosts, const std::string& runtime_config = "") {
     app_ = std::make_unique<TempApp>(fmt::format(R"(spin_manifest_version = 2
 [application]
 name = "mqtt"
@@ -56,8 +57,13 @@ source = "{}"
 allowed_outbound_hosts = [{}]
 )",
                                                  mqtt_guest(), hosts));
+    std::vector<std::string> args{"-f", app_->manifest().string()};
+    if (!runtime_config.empty()) {
+      app_->write("rc.toml", runtime_config);
+      args.insert(args.end(), {"--runtime-config-file", (app_->dir() / "rc.toml").string()});
+    }
     std::string failure;
-    lepton_ = LeptonServer::start({"-f", app_->manifest().string()}, &failure);
+    lepton_ = LeptonServer::start(args, &failure);
     ASSERT_TRUE(lepton_) << failure;
   }
   std::string granted() { return "\"mqtt://127.0.0.1:" + std::to_string(broker_->port()) + "\""; }
@@ -105,6 +111,17 @@ TEST_F(MqttTest, AnAddressNotGrantedIsDeniedAsInSpin) {
   serve(granted());
   EXPECT_EQ(publish("mqtt://127.0.0.1?client_id=x", "topic=t&payload=x&qos=0"),
             "502 error: connection-failed: address mqtt://127.0.0.1?client_id=x is not permitted");
+}
+
+// [outbound_networking] block_networks wins over allowed_outbound_hosts.
+TEST_F(MqttTest, ABlockedNetworkIsDeniedEvenWhenGranted) {
+  serve(granted(), "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n");
+  std::string why;
+  auto sub = MqttSubscriber::start(broker_->port(), "blocked/#", &why);
+  ASSERT_TRUE(sub) << why;
+  std::string r = publish(address(), "topic=blocked/t&payload=x&qos=1");
+  EXPECT_TRUE(r.starts_with("502 error: connection-failed: destination IP prohibited")) << r;
+  EXPECT_TRUE(sub->wait(1, std::chrono::milliseconds(500)).empty());
 }
 
 TEST_F(MqttTest, BadAddressesAndUnreachableBrokers) {

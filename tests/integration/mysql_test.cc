@@ -63,10 +63,16 @@ class MysqlTest : public ::testing::Test {
     if (server_ == nullptr) GTEST_SKIP() << why_;
   }
 
-  void serve(const std::string& hosts) {
+  // `runtime_config`: text of a --runtime-config-file, if any.
+  void serve(const std::string& hosts, const std::string& runtime_config = "") {
     app_ = std::make_unique<TempApp>(app(hosts));
+    std::vector<std::string> args{"-f", app_->manifest().string()};
+    if (!runtime_config.empty()) {
+      app_->write("rc.toml", runtime_config);
+      args.insert(args.end(), {"--runtime-config-file", (app_->dir() / "rc.toml").string()});
+    }
     std::string failure;
-    lepton_ = LeptonServer::start({"-f", app_->manifest().string()}, &failure);
+    lepton_ = LeptonServer::start(args, &failure);
     ASSERT_TRUE(lepton_) << failure;
   }
   std::string granted() { return "\"mysql://127.0.0.1:" + std::to_string(server_->port()) + "\""; }
@@ -127,6 +133,16 @@ TEST_F(MysqlTest, AnAddressNotGrantedIsDeniedAsInSpin) {
   serve("");
   EXPECT_EQ(call("query", "SELECT 1", {}, addr),
             "502 error: connection-failed: address " + addr + " is not permitted");
+}
+
+// [outbound_networking] block_networks wins over allowed_outbound_hosts.
+TEST_F(MysqlTest, ABlockedNetworkIsDeniedEvenWhenGranted) {
+  serve(granted(), "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n");
+  std::string r = call("execute", "CREATE TABLE blocked (x INT)");
+  EXPECT_TRUE(r.starts_with("502 error: connection-failed: destination IP prohibited")) << r;
+  EXPECT_EQ(server_->scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = "
+                            "'blocked'"),
+            "0");
 }
 
 TEST_F(MysqlTest, DefaultPortAndUnreachableServer) {

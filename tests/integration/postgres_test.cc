@@ -201,6 +201,18 @@ TEST_F(PostgresE2ETest, DeniedHostIsConnectionFailedAndNothingConnects) {
   EXPECT_EQ(server_->query("SELECT to_regclass('denied') IS NULL"), "t");
 }
 
+// [outbound_networking] block_networks wins over allowed_outbound_hosts.
+TEST_F(PostgresE2ETest, ABlockedNetworkIsDeniedEvenWhenGranted) {
+  TempApp config("");
+  config.write("rc.toml", "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n");
+  serve(app("postgres", "\"postgres://127.0.0.1:" + std::to_string(server_->port()) + "\""),
+        {"--runtime-config-file", (config.dir() / "rc.toml").string()});
+  size_t before = server_->connections_received();
+  std::string r = call("execute", "CREATE TABLE blocked (x int)");
+  EXPECT_TRUE(r.starts_with("502 error: connection-failed: destination IP prohibited")) << r;
+  EXPECT_EQ(server_->connections_received(), before);
+}
+
 TEST_F(PostgresE2ETest, NoAllowedHostsMeansNoPostgres) {
   serve(app("postgres", ""));
   EXPECT_EQ(call("query", "SELECT 1"),
