@@ -26,6 +26,7 @@
 #   postgres   C, wit-bindgen  wasi:http handler using spin:postgres/postgres@4.0.0:
 #                              ?op=query|execute|pids&addr=&sql=&p=<kind>:<value>... (postgres.c)
 #   postgres3  C, wit-bindgen  the same over spin:postgres/postgres@3.0.0 (postgres3.c)
+#   postgres2  C, wit-bindgen  the same over fermyon:spin/postgres@2.0.0 (postgres2.c)
 #   llm        C, wit-bindgen  wasi:http handler over fermyon:spin/llm@2.0.0 (llm.c has the paths)
 #   js-hello   Spin JS SDK v3 (j2w / componentize-js): 200 "Hello from JS"
 #   py-hello   Spin Python SDK (componentize-py): 200 "Hello from Python"
@@ -159,6 +160,9 @@ list(APPEND _cg_c_guests mysql:mysql-handler mqtt:mqtt-handler)
 list(APPEND _cg_http_worlds postgres-handler postgres3-handler)
 list(APPEND _cg_c_worlds postgres-handler postgres3-handler)
 list(APPEND _cg_c_guests postgres:postgres-handler postgres3:postgres3-handler)
+list(APPEND _cg_http_worlds postgres2-handler)
+list(APPEND _cg_c_worlds postgres2-handler)
+list(APPEND _cg_c_guests postgres2:postgres2-handler)
 list(APPEND _cg_http_worlds llm-handler)
 list(APPEND _cg_c_worlds llm-handler)
 list(APPEND _cg_c_guests llm:llm-handler)

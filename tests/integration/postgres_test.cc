@@ -63,7 +63,7 @@ class PostgresE2ETest : public ::testing::Test {
     server_ = nullptr;
   }
   void SetUp() override {
-    for (const char* g : {"postgres", "postgres3"})
+    for (const char* g : {"postgres", "postgres3", "postgres2"})
       if (auto why = missing(g); !why.empty()) GTEST_SKIP() << why;
     if (failed_) FAIL() << skip_;
     if (!skip_.empty()) GTEST_SKIP() << skip_;
@@ -240,6 +240,26 @@ TEST_F(PostgresE2ETest, V3QueryAndExecute) {
       "200 id:int32,at:datetime,u:other,s:str\n1|2020-01-02 03:04:05.000000000|unsupported|x");
   EXPECT_EQ(call("query", "SELECT nope"),
             "502 error: query-failed: db error: ERROR: column \"nope\" does not exist");
+}
+
+// fermyon:spin/postgres@2.0.0 (Spin 2 SDKs): same calls, rdbms-types values, execute's count.
+TEST_F(PostgresE2ETest, V2QueryExecuteAndDenial) {
+  serve(app("postgres2", "\"postgres://127.0.0.1:" + std::to_string(server_->port()) + "\""));
+  ASSERT_EQ(call("execute", "CREATE TABLE IF NOT EXISTS v2 (id int, name text, big bigint)"),
+            "200 0");
+  EXPECT_EQ(call("execute", "INSERT INTO v2 VALUES ($1, $2, $3), ($4, $5, $6)",
+                 {"i32:1", "str:one", "i64:10000000000", "i32:2", "null:", "i64:-1"}),
+            "200 2");
+  EXPECT_EQ(server_->query("SELECT string_agg(coalesce(name, '-'), ',' ORDER BY id) FROM v2"),
+            "one,-");
+  EXPECT_EQ(call("query", "SELECT id, name, big, true AS t FROM v2 ORDER BY id"),
+            "200 id:int32,name:str,big:int64,t:boolean\n1|one|10000000000|true\n2|NULL|-1|true");
+  EXPECT_EQ(call("query", "SELECT nope"),
+            "502 error: query-failed: db error: ERROR: column \"nope\" does not exist");
+  serve(app("postgres2", "\"postgres://example.com\""));
+  EXPECT_EQ(call("query", "SELECT 1"),
+            "502 error: connection-failed: address postgres://127.0.0.1:" +
+                std::to_string(server_->port()) + " is not permitted");
 }
 
 TEST_F(PostgresE2ETest, V3DeniedHost) {

@@ -9,14 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef LEPTON_POSTGRES2  // postgres2.c: fermyon:spin/postgres@2.0.0 + rdbms-types
+#include "postgres2_handler.h"
+#define W(x) postgres2_handler_##x
+#define PG(x) fermyon_spin_postgres_##x
+#define TAG(x) FERMYON_SPIN_RDBMS_TYPES_##x
+#define TYPES(x) fermyon_spin_rdbms_types_##x
+#else
 #include "postgres3_handler.h"
-#define LEPTON_WORLD_STRING postgres3_handler_string_t
-#define LEPTON_WORLD_BYTES postgres3_handler_list_u8_t
-#define LEPTON_WORLD_STRING_SET postgres3_handler_string_set
-#include "guest_util.h"
-
+#define W(x) postgres3_handler_##x
 #define PG(x) spin_postgres_3_0_0_postgres_##x
 #define TAG(x) SPIN_POSTGRES_3_0_0_POSTGRES_##x
+#define TYPES(x) PG(x)
+#endif
+#define LEPTON_WORLD_STRING W(string_t)
+#define LEPTON_WORLD_BYTES W(list_u8_t)
+#define LEPTON_WORLD_STRING_SET W(string_set)
+#include "guest_util.h"
 
 static char query[8192];
 static char reply[65536];
@@ -60,7 +69,7 @@ static char *param(const char *name, int index) {
   return NULL;
 }
 
-static postgres3_handler_string_t str(char *s) { return (postgres3_handler_string_t){(uint8_t *)s, strlen(s)}; }
+static W(string_t) str(char *s) { return (W(string_t)){(uint8_t *)s, strlen(s)}; }
 
 static bool parse_param(char *spec, PG(parameter_value_t) *p) {
   char *colon = strchr(spec, ':');
@@ -68,14 +77,18 @@ static bool parse_param(char *spec, PG(parameter_value_t) *p) {
   *colon = 0;
   char *k = spec, *v = colon + 1;
   int f[7] = {0};
+  (void)f;  // unused by postgres2.c (no date kinds in 2.0.0)
   if (!strcmp(k, "bool")) { p->tag = TAG(PARAMETER_VALUE_BOOLEAN); p->val.boolean = !strcmp(v, "true"); }
   else if (!strcmp(k, "i16")) { p->tag = TAG(PARAMETER_VALUE_INT16); p->val.int16 = (int16_t)atoi(v); }
   else if (!strcmp(k, "i32")) { p->tag = TAG(PARAMETER_VALUE_INT32); p->val.int32 = (int32_t)strtol(v, NULL, 10); }
   else if (!strcmp(k, "i64")) { p->tag = TAG(PARAMETER_VALUE_INT64); p->val.int64 = strtoll(v, NULL, 10); }
   else if (!strcmp(k, "f64")) { p->tag = TAG(PARAMETER_VALUE_FLOATING64); p->val.floating64 = strtod(v, NULL); }
   else if (!strcmp(k, "str")) { p->tag = TAG(PARAMETER_VALUE_STR); p->val.str = str(v); }
+#ifndef LEPTON_POSTGRES2
   else if (!strcmp(k, "ts")) { p->tag = TAG(PARAMETER_VALUE_TIMESTAMP); p->val.timestamp = strtoll(v, NULL, 10); }
+#endif
   else if (!strcmp(k, "null")) { p->tag = TAG(PARAMETER_VALUE_DB_NULL); }
+#ifndef LEPTON_POSTGRES2
   else if (!strcmp(k, "date") && sscanf(v, "%d-%d-%d", &f[0], &f[1], &f[2]) == 3) {
     p->tag = TAG(PARAMETER_VALUE_DATE);
     p->val.date = (postgres3_handler_tuple3_s32_u8_u8_t){f[0], (uint8_t)f[1], (uint8_t)f[2]};
@@ -84,17 +97,25 @@ static bool parse_param(char *spec, PG(parameter_value_t) *p) {
     p->tag = TAG(PARAMETER_VALUE_DATETIME);
     p->val.datetime = (postgres3_handler_tuple7_s32_u8_u8_u8_u8_u8_u32_t){
         f[0], (uint8_t)f[1], (uint8_t)f[2], (uint8_t)f[3], (uint8_t)f[4], (uint8_t)f[5], (uint32_t)f[6]};
-  } else {
+  }
+#endif
+  else {
     return false;
   }
   return true;
 }
 
+#ifdef LEPTON_POSTGRES2
+static const char *type_names[] = {"boolean", "int8",   "int16",      "int32",      "int64",
+                                   "uint8",   "uint16", "uint32",     "uint64",     "floating32",
+                                   "floating64", "str", "binary", "other"};
+#else
 static const char *type_names[] = {"boolean", "int8", "int16", "int32", "int64", "floating32",
                                    "floating64", "str", "binary", "date", "time", "datetime",
                                    "timestamp", "other"};
+#endif
 
-static void render(const PG(db_value_t) *v) {
+static void render(const TYPES(db_value_t) *v) {
   switch (v->tag) {
     case TAG(DB_VALUE_BOOLEAN): out("%s", v->val.boolean ? "true" : "false"); break;
     case TAG(DB_VALUE_INT16): out("%d", v->val.int16); break;
@@ -104,6 +125,7 @@ static void render(const PG(db_value_t) *v) {
     case TAG(DB_VALUE_FLOATING64): out("%.17g", v->val.floating64); break;
     case TAG(DB_VALUE_STR): out("%.*s", (int)v->val.str.len, (const char *)v->val.str.ptr); break;
     case TAG(DB_VALUE_BINARY): out("%zu bytes", v->val.binary.len); break;
+#ifndef LEPTON_POSTGRES2
     case TAG(DB_VALUE_DATE): out("%d-%02d-%02d", v->val.date.f0, v->val.date.f1, v->val.date.f2); break;
     case TAG(DB_VALUE_TIME):
       out("%02d:%02d:%02d.%09u", v->val.time.f0, v->val.time.f1, v->val.time.f2, v->val.time.f3);
@@ -113,6 +135,7 @@ static void render(const PG(db_value_t) *v) {
           v->val.datetime.f2, v->val.datetime.f3, v->val.datetime.f4, v->val.datetime.f5,
           v->val.datetime.f6);
       break;
+#endif
     case TAG(DB_VALUE_DB_NULL): out("NULL"); break;
     case TAG(DB_VALUE_UNSUPPORTED): out("unsupported"); break;
     default: out("?%d", v->tag);
@@ -133,18 +156,18 @@ void exports_wasi_http_incoming_handler_handle(wasi_http_types_own_incoming_requ
                                                wasi_http_types_own_response_outparam_t response) {
   query[0] = 0;
   reply_len = 0;
-  postgres3_handler_string_t s;
+  W(string_t) s;
   if (wasi_http_types_method_incoming_request_path_with_query(
           wasi_http_types_borrow_incoming_request(request), &s)) {
     size_t n = s.len < sizeof query - 1 ? s.len : sizeof query - 1;
     memcpy(query, s.ptr, n);
     query[n] = 0;
-    postgres3_handler_string_free(&s);
+    W(string_free)(&s);
   }
   wasi_http_types_incoming_request_drop_own(request);
 
   char *op = param("op", 0), *addr = param("addr", 0), *sql = param("sql", 0);
-  postgres3_handler_string_t address = str(addr ? addr : ""), statement = str(sql ? sql : "");
+  W(string_t) address = str(addr ? addr : ""), statement = str(sql ? sql : "");
   PG(parameter_value_t) params[32];
   size_t n = 0;
   int status = 200;
