@@ -262,6 +262,17 @@ TEST_F(PostgresE2ETest, V2QueryExecuteAndDenial) {
                 std::to_string(server_->port()) + " is not permitted");
 }
 
+// TLS where the address asks for it: libpq negotiates it (the fixture has no TLS, so a required
+// TLS connection fails naming SSL, and nothing falls back to plain text).
+TEST_F(PostgresE2ETest, SslmodeRequireInsistsOnTls) {
+  serve(app("postgres", "\"postgres://127.0.0.1:" + std::to_string(server_->port()) + "\""));
+  std::string url = server_->url();
+  url += url.find('?') == std::string::npos ? "?sslmode=require" : "&sslmode=require";
+  std::string r = call("query", "SELECT 1", {}, url);
+  EXPECT_TRUE(r.starts_with("502 error: connection-failed: ")) << r;
+  EXPECT_NE(r.find("SSL"), std::string::npos) << r;
+}
+
 TEST_F(PostgresE2ETest, V3DeniedHost) {
   serve(app("postgres3", "\"postgres://example.com\""));
   EXPECT_EQ(call("query", "SELECT 1"),
