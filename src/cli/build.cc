@@ -4,10 +4,14 @@
 // flag parsing and code path (in this process), passing it the arguments after `--up`.
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -59,6 +63,33 @@ std::string describe_status(int status) {
   return fmt::format("exit status {}", status);
 }
 
+// Component ids in the order the manifest declares them (Spin builds in manifest order; the
+// resolved app keeps components by id). v1 manifests, or anything unreadable here, sort last by id.
+std::vector<std::string> manifest_order(const app::App& app) {
+  std::map<std::string, std::pair<uint32_t, uint32_t>> position;
+  try {
+    toml::table doc = toml::parse_file(app.manifest_path.string());
+    if (const toml::table* components = doc["component"].as_table()) {
+      for (const auto& [key, node] : *components) {
+        auto begin = node.source().begin;
+        position[std::string(key.str())] = {begin.line, begin.column};
+      }
+    }
+  } catch (const toml::parse_error&) {
+  }
+  std::vector<std::string> ids;
+  for (const auto& [id, component] : app.components) ids.push_back(id);
+  auto pos = [&](const std::string& id) {
+    auto it = position.find(id);
+    return it == position.end() ? std::pair<uint32_t, uint32_t>{UINT32_MAX, 0} : it->second;
+  };
+  std::sort(ids.begin(), ids.end(), [&](const std::string& a, const std::string& b) {
+    auto pa = pos(a), pb = pos(b);
+    return pa != pb ? pa < pb : a < b;
+  });
+  return ids;
+}
+
 Result<fs::path> find_app(const std::string& from) {
   if (from.empty()) return manifest::find_default_manifest();
   fs::path path(from);
@@ -79,8 +110,6 @@ int build_app(const fs::path& manifest_path, const BuildFlags& flags) {
   if (!loaded) return spdlog::error("{}", loaded.error().message), kFailure;
   const app::App& app = *loaded;
 
-  // Manifest order: components are stored by id; keep the manifest's order where we know it
-  // (ids are unique, so sorting by id is the stable fallback).
   std::vector<const app::Component*> selected;
   std::set<std::string> wanted(flags.components.begin(), flags.components.end());
   std::vector<std::string> unknown;
@@ -88,8 +117,8 @@ int build_app(const fs::path& manifest_path, const BuildFlags& flags) {
     if (!app.components.contains(id)) unknown.push_back(id);
   if (!unknown.empty())
     return spdlog::error("Unknown component(s) {}", fmt::join(unknown, ", ")), kFailure;
-  for (const auto& [id, component] : app.components)
-    if (wanted.empty() || wanted.contains(id)) selected.push_back(&component);
+  for (const auto& id : manifest_order(app))
+    if (wanted.empty() || wanted.contains(id)) selected.push_back(&app.components.at(id));
 
   bool any = false;
   for (const auto* c : selected) any = any || (c->build && !c->build->commands.empty());
@@ -184,7 +213,8 @@ Run add_build_command(CLI::App& app) {
                     "The app to build: a spin.toml or a directory containing one (default: "
                     "spin.toml here or in a parent directory)");
   build->add_option("-c,--component-id", flags->components,
-                    "Build only this component (repeatable; default: all)");
+                    "Build only this component (repeatable; default: all)")
+      ->allow_extra_args(false);
   build->add_option("--profile", flags->profile, "Build profile ([component.<id>.profile.NAME])");
   build->add_flag("-u,--up", flags->up,
                   "Run the app after building; the arguments after --up go to `lepton up`");

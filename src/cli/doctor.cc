@@ -81,7 +81,7 @@ std::string fix_for(const std::string& tool) {
 }
 
 Check tool_check(const std::string& tool, const std::string& needed_by) {
-  Check c{tool, needed_by};
+  Check c{tool, needed_by, true, "", ""};
   c.detail = which(tool);
   if (c.detail.empty()) {
     c.ok = false;
@@ -94,7 +94,7 @@ Check tool_check(const std::string& tool, const std::string& needed_by) {
 // wasi-libc: Debian's wasi-libc package (headers in /usr/include/wasm32-wasi), a WASI SDK style
 // sysroot (/usr/share/wasi-sysroot, $WASI_SYSROOT), plus clang's wasm32 builtins.
 Check wasi_libc_check() {
-  Check c{"wasi-libc", kCTemplates};
+  Check c{"wasi-libc", kCTemplates, true, "", ""};
   std::vector<fs::path> sysroots;
   if (const char* env = std::getenv("WASI_SYSROOT")) sysroots.push_back(fs::path(env) / "include");
   sysroots.push_back("/usr/include/wasm32-wasi");
@@ -167,7 +167,7 @@ void check_manifest(const fs::path& path, std::vector<Check>& checks) {
   options.expand_files = false;
   options.check_sources = false;
   auto loaded = manifest::load(path, options);
-  Check parse{"manifest", path.string()};
+  Check parse{"manifest", path.string(), true, "", ""};
   if (!loaded) {
     parse.ok = false;
     parse.detail = loaded.error().message;
@@ -180,7 +180,7 @@ void check_manifest(const fs::path& path, std::vector<Check>& checks) {
   for (const auto& [id, component] : loaded->components) {
     bool has_build = component.build && !component.build->commands.empty();
     if (!component.source.empty()) {
-      Check src{fmt::format("component {}: source", id), path.string()};
+      Check src{fmt::format("component {}: source", id), path.string(), true, "", ""};
       std::error_code ec;
       if (fs::exists(component.source, ec)) {
         src.detail = component.source.string();
@@ -198,7 +198,8 @@ void check_manifest(const fs::path& path, std::vector<Check>& checks) {
     for (const auto& command : component.build->commands) {
       std::string program = first_program(command);
       if (program.empty() || is_shell_builtin(program)) continue;
-      Check tool{fmt::format("component {}: build tool {}", id, program), path.string()};
+      Check tool{fmt::format("component {}: build tool {}", id, program), path.string(), true, "",
+                 ""};
       std::string found;
       if (program.find('/') != std::string::npos) {
         fs::path p = fs::path(program).is_absolute() ? fs::path(program) : workdir / program;

@@ -65,6 +65,10 @@ std::optional<fs::path> on_path(const std::string& program) {
   return std::nullopt;
 }
 
+bool is_builtin(const CLI::App& app, const std::string& name) {
+  return !app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(name); }).empty();
+}
+
 bool valid_plugin_name(const std::string& name) {
   static const std::regex pattern("[a-z0-9][a-z0-9_.-]*");
   return std::regex_match(name, pattern);
@@ -204,7 +208,7 @@ int run_install(const PluginsFlags& f, const CLI::App& root) {
                "letters, digits, '-', '_', '.')",
                name),
            kUsage;
-  if (root.get_subcommand_no_throw(name) != nullptr)
+  if (is_builtin(root, name))
     return spdlog::error("plugins install: '{}' is a built-in command; choose another --name",
                          name),
            kFailure;
@@ -270,8 +274,7 @@ Run add_plugins_command(CLI::App& app) {
 std::optional<int> run_external(const CLI::App& app, int argc, char** argv) {
   if (argc < 2) return std::nullopt;
   std::string word = argv[1];
-  if (word.empty() || word.front() == '-' || app.get_subcommand_no_throw(word) != nullptr)
-    return std::nullopt;
+  if (word.empty() || word.front() == '-' || is_builtin(app, word)) return std::nullopt;
   std::optional<fs::path> binary;
   if (valid_plugin_name(word)) {
     binary = installed_binary(word);
