@@ -2,13 +2,13 @@
 // clang-19, a manifest naming a missing tool, --json) and plugins (dispatch with Spin's
 // environment, exit code, install/list/uninstall, PATH plugins, unknown commands).
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "lepton_process.h"
@@ -198,7 +198,8 @@ component = "hello"
 [component.hello]
 source = "out/main.wasm"
 [component.hello.build]
-command = "mkdir -p out && cp ')" + hello + R"(' out/main.wasm"
+command = "mkdir -p out && cp ')" +
+              hello + R"(' out/main.wasm"
 )");
   ASSERT_FALSE(fs::exists(app.dir() / "out" / "main.wasm"));
   std::string failure;
@@ -293,10 +294,19 @@ source = "missing.wasm"
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "'lepton-test-no-such-compiler' (from build command")) << r.output;
   EXPECT_TRUE(contains(r.output, "fix: lepton build -c one")) << r.output;
-  EXPECT_TRUE(contains(r.output, "component two: source: '" + (app.dir() / "missing.wasm").string()))
+  EXPECT_TRUE(
+      contains(r.output, "component two: source: '" + (app.dir() / "missing.wasm").string()))
       << r.output;
 
-  TempApp bad("spin_manifest_version = 2\n[application]\nname = \"d\"\n[component.x]\nsorce = 1\n");
+  TempApp bad(R"(spin_manifest_version = 2
+[application]
+name = "d"
+[[trigger.http]]
+route = "/..."
+component = "x"
+[component.x]
+sorce = "x.wasm"
+)");
   r = run_lepton({"doctor", "-f", bad.manifest().string()});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "[problem] manifest:")) << r.output;
@@ -355,7 +365,8 @@ TEST(CliPlugins, InstallRunListUninstall) {
   auto json = nlohmann::json::parse(r.output, nullptr, false);
   ASSERT_TRUE(json.is_array()) << r.output;
   bool listed = false;
-  for (const auto& p : json) listed = listed || (p["name"] == "greet" && p["source"] == "installed");
+  for (const auto& p : json)
+    listed = listed || (p["name"] == "greet" && p["source"] == "installed");
   EXPECT_TRUE(listed) << r.output;
 
   r = run_lepton({"plugins", "uninstall", "greet"});
