@@ -220,6 +220,30 @@ command = "mkdir -p out && cp ')" +
   EXPECT_TRUE(contains(r.output, "--max-instances")) << r.output;
 }
 
+// The issue's quick start: `lepton new -t http-c` then `lepton build --up` answers 200.
+TEST(CliBuild, NewHttpCThenBuildUp) {
+  if (std::system("clang-19 --target=wasm32-wasi --version > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "clang-19 with a wasm32-wasi sysroot is not installed";
+  const fs::path repo = (fs::path(LEPTON_TEST_DATA) / ".." / ".." / "..").lexically_normal();
+  TempDir tmp;
+  ScopedEnv builtin("LEPTON_BUILTIN_TEMPLATES", (repo / "templates").string());
+  ScopedEnv store("LEPTON_TEMPLATES_DIR", (tmp.path() / "store").string());
+  const fs::path app = tmp.path() / "hello";
+  auto r = run_lepton({"new", "-t", "http-c", "hello", "-o", app.string(), "--accept-defaults"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string failure;
+  auto server =
+      LeptonServer::start_command({"build", "-f", app.string(), "--up", "--listen", "127.0.0.1:0"},
+                                  R"(Serving (https?://[0-9.]+:[0-9]+))", &failure);
+  ASSERT_TRUE(server) << failure;
+  auto response = server->get("/");
+  ASSERT_TRUE(response) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "Hello from hello! (GET /)\n");
+  EXPECT_TRUE(contains(server->output(), "Building component hello with `clang-19"))
+      << server->output();
+}
+
 // --- doctor ------------------------------------------------------------------------------------
 
 // A PATH holding only `tools` (symlinks to the real ones, where they exist).
