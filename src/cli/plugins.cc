@@ -4,8 +4,10 @@
 // (SPIN_BIN_PATH, SPIN_VERSION, ...; each also as LEPTON_*). `lepton plugins list|install|
 // uninstall` manage the plugins dir: $LEPTON_PLUGINS_DIR, else $XDG_DATA_HOME/lepton/plugins,
 // else ~/.local/share/lepton/plugins.
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -115,6 +117,33 @@ void set_plugin_environment(const fs::path& plugin) {
   }
 }
 
+std::string sha256_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+// Runs `tar -xzf archive -C dir`; true on success.
+bool untar(const fs::path& archive, const fs::path& dir) {
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    execlp("tar", "tar", "-xzf", archive.c_str(), "-C", dir.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+fs::path manifests_dir() { return plugins_dir() / "manifests"; }
+
 struct PluginsFlags {
   bool json = false;
   std::string file;
@@ -126,7 +155,8 @@ struct PluginsFlags {
 struct Listed {
   std::string name;
   std::string path;
-  std::string source;  // "installed" or "PATH"
+  std::string source;   // "installed" or "PATH"
+  std::string version;  // from the installed manifest, if any
 };
 
 std::vector<Listed> list_plugins() {
@@ -138,7 +168,11 @@ std::vector<Listed> list_plugins() {
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       std::string name = entry.path().filename().string();
       if (auto bin = installed_binary(name)) {
-        out.push_back({name, bin->string(), "installed"});
+        std::string version;
+        std::ifstream m(manifests_dir() / (name + ".json"));
+        auto j = nlohmann::json::parse(m, nullptr, false);
+        if (!j.is_discarded() && j.is_object()) version = j.value("version", "");
+        out.push_back({name, bin->string(), "installed", version});
         seen.insert(name);
       }
     }
@@ -152,7 +186,7 @@ std::vector<Listed> list_plugins() {
       if (!file.starts_with("lepton-") || !executable(entry.path())) continue;
       std::string name = file.substr(7);
       if (name.empty() || !seen.insert(name).second) continue;
-      out.push_back({name, entry.path().string(), "PATH"});
+      out.push_back({name, entry.path().string(), "PATH", ""});
     }
   }
   std::sort(out.begin(), out.end(),
@@ -174,7 +208,77 @@ int run_list(const PluginsFlags& f) {
     return kOk;
   }
   for (const auto& p : all)
-    std::printf("%s [%s] %s\n", p.name.c_str(), p.source.c_str(), p.path.c_str());
+    std::printf("%s%s%s [%s] %s\n", p.name.c_str(), p.version.empty() ? "" : " ", p.version.c_str(),
+                p.source.c_str(), p.path.c_str());
+  return kOk;
+}
+
+// A Spin plugin manifest: {"name", "version", "packages": [{"os", "arch", "url", "sha256"}]}.
+// Only local packages are installed (url `file://...` or a path relative to the manifest): the
+// package (a .tar.gz holding the executable `<name>`) is checked against its sha256 and unpacked
+// into <plugins dir>/<name>/; the manifest is kept as <plugins dir>/manifests/<name>.json.
+int install_manifest(const PluginsFlags& f, const CLI::App& root) {
+  std::ifstream in(f.file);
+  auto manifest = nlohmann::json::parse(in, nullptr, false);
+  if (manifest.is_discarded() || !manifest.is_object())
+    return spdlog::error("plugins install: '{}' is not valid JSON", f.file), kFailure;
+  std::string name = manifest.value("name", "");
+  if (!valid_plugin_name(name))
+    return spdlog::error("plugins install: {}: missing or invalid \"name\"", f.file), kFailure;
+  if (is_builtin(root, name))
+    return spdlog::error("plugins install: '{}' is a built-in command", name), kFailure;
+  utsname u{};
+  uname(&u);
+  std::string machine = u.machine;
+  std::string arch = machine == "x86_64" ? "amd64" : machine == "aarch64" ? "aarch64" : machine;
+  const nlohmann::json* package = nullptr;
+  if (manifest.contains("packages") && manifest["packages"].is_array())
+    for (const auto& p : manifest["packages"])
+      if (p.value("os", "") == "linux" &&
+          (p.value("arch", "") == arch || (arch == "aarch64" && p.value("arch", "") == "arm64")))
+        package = &p;
+  if (!package)
+    return spdlog::error("plugins install: {} has no package for linux/{}", f.file, arch), kFailure;
+  std::string url = package->value("url", "");
+  fs::path archive;
+  if (url.starts_with("file://")) {
+    archive = url.substr(7);
+  } else if (url.find("://") != std::string::npos) {
+    return spdlog::error(
+               "plugins install: lepton does not download plugins; download {} and set the "
+               "package url to its local path (file:///...)",
+               url),
+           kFailure;
+  } else {
+    archive = fs::path(f.file).parent_path() / url;
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(archive, ec))
+    return spdlog::error("plugins install: package '{}' does not exist", archive.string()),
+           kFailure;
+  std::string want = package->value("sha256", "");
+  if (std::string got = sha256_file(archive); !want.empty() && got != want)
+    return spdlog::error("plugins install: {}: sha256 is {}, the manifest says {}",
+                         archive.string(), got, want),
+           kFailure;
+  fs::path dir = plugins_dir() / name;
+  if (fs::exists(dir, ec) && !f.upgrade)
+    return spdlog::error("plugin '{}' is already installed at {} (use --upgrade to replace it)",
+                         name, dir.string()),
+           kFailure;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  fs::create_directories(manifests_dir(), ec);
+  if (!untar(archive, dir) || !executable(dir / name)) {
+    fs::remove_all(dir, ec);
+    return spdlog::error("plugins install: {} did not unpack to an executable '{}'",
+                         archive.string(), name),
+           kFailure;
+  }
+  fs::copy_file(f.file, manifests_dir() / (name + ".json"), fs::copy_options::overwrite_existing,
+                ec);
+  std::printf("Plugin '%s' %s was installed successfully! Run it with `lepton %s`.\n", name.c_str(),
+              manifest.value("version", "").c_str(), name.c_str());
   return kOk;
 }
 
@@ -187,12 +291,7 @@ int run_install(const PluginsFlags& f, const CLI::App& root) {
     std::ifstream in(file);
     char first = 0;
     in >> first;
-    if (first == '{')
-      return spdlog::error(
-                 "plugins install: '{}' looks like a plugin manifest (JSON); lepton installs "
-                 "plugin executables only: pass the plugin's binary with --file",
-                 f.file),
-             kFailure;
+    if (first == '{') return install_manifest(f, root);
   }
   if (access(file.c_str(), X_OK) != 0)
     return spdlog::error("plugins install: '{}' is not executable (chmod +x it)", f.file), kFailure;
@@ -242,6 +341,7 @@ int run_uninstall(const PluginsFlags& f) {
            kFailure;
   fs::remove_all(dir, ec);
   if (ec) return spdlog::error("cannot remove {}: {}", dir.string(), ec.message()), kFailure;
+  fs::remove(manifests_dir() / (f.uninstall_name + ".json"), ec);
   std::printf("Uninstalled plugin %s\n", f.uninstall_name.c_str());
   return kOk;
 }
@@ -258,7 +358,11 @@ Run add_plugins_command(CLI::App& app) {
   CLI::App* list = plugins->add_subcommand("list", "List installed plugins");
   list->add_flag("--json", flags->json, "Print the list as JSON");
   CLI::App* install = plugins->add_subcommand("install", "Install a plugin executable");
-  install->add_option("--file", flags->file, "The plugin's executable")->required();
+  install
+      ->add_option("--file", flags->file,
+                   "The plugin's executable, or a Spin plugin manifest (JSON) whose package "
+                   "for this platform is a local .tar.gz")
+      ->required();
   install->add_option("--name", flags->name,
                       "Name to run it by (default: the file name without a lepton-/spin- prefix)");
   install->add_flag("--upgrade", flags->upgrade, "Replace an installed plugin of that name");

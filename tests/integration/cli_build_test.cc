@@ -420,6 +420,50 @@ TEST(CliPlugins, PluginsOnPathAndExitCodes) {
   EXPECT_TRUE(contains(r.output, "pathy [PATH]")) << r.output;
 }
 
+TEST(CliPlugins, InstallFromASpinPluginManifest) {
+  TempDir tmp;
+  ScopedEnv plugins("LEPTON_PLUGINS_DIR", (tmp.path() / "plugins").string());
+  fs::create_directories(tmp.path() / "pkg");
+  write_executable(tmp.path() / "pkg" / "hi", "#!/bin/sh\necho \"hi from a packaged plugin\"\n");
+  std::string tar = "tar -czf " + (tmp.path() / "hi.tar.gz").string() + " -C " +
+                    (tmp.path() / "pkg").string() + " hi && sha256sum " +
+                    (tmp.path() / "hi.tar.gz").string() + " | cut -c1-64 > " +
+                    (tmp.path() / "sha").string();
+  ASSERT_EQ(std::system(tar.c_str()), 0);
+  std::string sha = slurp(tmp.path() / "sha").substr(0, 64);
+  auto manifest = [&](const std::string& url, const std::string& digest) {
+    nlohmann::json m = {
+        {"name", "hi"},
+        {"version", "1.2.3"},
+        {"spinCompatibility", ">=2.0"},
+        {"license", "Apache-2.0"},
+        {"packages",
+         {{{"os", "linux"}, {"arch", "amd64"}, {"url", url}, {"sha256", digest}},
+          {{"os", "linux"}, {"arch", "aarch64"}, {"url", url}, {"sha256", digest}}}}};
+    std::ofstream(tmp.path() / "hi.json") << m.dump(2);
+    return (tmp.path() / "hi.json").string();
+  };
+  auto r =
+      run_lepton({"plugins", "install", "--file", manifest("hi.tar.gz", std::string(64, '0'))});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "sha256 is " + sha)) << r.output;
+  r = run_lepton({"plugins", "install", "--file", manifest("https://example.com/hi.tar.gz", sha)});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "does not download")) << r.output;
+
+  r = run_lepton({"plugins", "install", "--file",
+                  manifest("file://" + (tmp.path() / "hi.tar.gz").string(), sha)});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_lepton({"hi"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "hi from a packaged plugin")) << r.output;
+  r = run_lepton({"plugins", "list"});
+  EXPECT_TRUE(contains(r.output, "hi 1.2.3 [installed]")) << r.output;
+  r = run_lepton({"plugins", "uninstall", "hi"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(tmp.path() / "plugins" / "manifests" / "hi.json"));
+}
+
 // --- help --------------------------------------------------------------------------------------
 
 TEST(CliBuildDoctorPlugins, EveryCommandHasHelp) {
