@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("lepton");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
-  if (const char* level = std::getenv("LEPTON_LOG")) spdlog::set_level(spdlog::level::from_str(level));
+  if (const char* level = std::getenv("LEPTON_LOG"))
+    spdlog::set_level(spdlog::level::from_str(level));
 
   CLI::App app{"lepton: run serverless WebAssembly apps (Spin-compatible)", "lepton"};
   app.set_version_flag("-V,--version", std::string("lepton ") + LEPTON_VERSION);
@@ -23,6 +24,10 @@ int main(int argc, char** argv) {
   Run new_app = add_new_command(app);
   Run add_component = add_add_command(app);
   Run templates = add_templates_command(app);
+  Run build = add_build_command(app);
+  Run doctor = add_doctor_command(app);
+  Run plugins = add_plugins_command(app);
+  if (auto external = run_external(app, argc, argv)) return *external;
 
   try {
     app.parse(argc, argv);
@@ -41,6 +46,9 @@ int main(int argc, char** argv) {
     if (sub->get_name() == "new") return new_app();
     if (sub->get_name() == "add") return add_component();
     if (sub->get_name() == "templates") return templates();
+    if (sub->get_name() == "build") return build();
+    if (sub->get_name() == "doctor") return doctor();
+    if (sub->get_name() == "plugins") return plugins();
   }
   return kUsage;
 }

@@ -76,11 +76,17 @@ std::unique_ptr<LeptonServer> LeptonServer::start(const std::vector<std::string>
 std::unique_ptr<LeptonServer> LeptonServer::start_until(const std::vector<std::string>& args,
                                                         const std::string& ready,
                                                         std::string* failure_output) {
-  auto server = std::unique_ptr<LeptonServer>(new LeptonServer());
   std::vector<std::string> full = {"up"};
   full.insert(full.end(), args.begin(), args.end());
   full.push_back("--listen");
   full.push_back("127.0.0.1:0");
+  return start_command(full, ready, failure_output);
+}
+
+std::unique_ptr<LeptonServer> LeptonServer::start_command(const std::vector<std::string>& full,
+                                                          const std::string& ready,
+                                                          std::string* failure_output) {
+  auto server = std::unique_ptr<LeptonServer>(new LeptonServer());
   server->pid_ = spawn(full, server->out_fd_);
   server->reader_ = std::thread([s = server.get()] { s->read_loop(); });
   std::regex banner(ready);

@@ -39,6 +39,12 @@ class LeptonServer {
   static std::unique_ptr<LeptonServer> start_until(const std::vector<std::string>& args,
                                                    const std::string& ready,
                                                    std::string* failure_output = nullptr);
+  // As start_until, with the whole command line given (no implicit `up` or `--listen`): for
+  // commands that end up serving, e.g. `build --up --listen 127.0.0.1:0`.
+  static std::unique_ptr<LeptonServer> start_command(
+      const std::vector<std::string>& args,
+      const std::string& ready = R"(Serving (https?://[0-9.]+:[0-9]+))",
+      std::string* failure_output = nullptr);
   ~LeptonServer();
 
   const std::string& base_url() const { return base_url_; }
