@@ -212,8 +212,9 @@ Run add_build_command(CLI::App& app) {
   build->add_option("-f,--from,--file", flags->from,
                     "The app to build: a spin.toml or a directory containing one (default: "
                     "spin.toml here or in a parent directory)");
-  build->add_option("-c,--component-id", flags->components,
-                    "Build only this component (repeatable; default: all)")
+  build
+      ->add_option("-c,--component-id", flags->components,
+                   "Build only this component (repeatable; default: all)")
       ->allow_extra_args(false);
   build->add_option("--profile", flags->profile, "Build profile ([component.<id>.profile.NAME])");
   build->add_flag("-u,--up", flags->up,

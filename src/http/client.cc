@@ -90,8 +90,8 @@ bhttp::request<bhttp::string_body> build(const OutgoingRequest& request) {
   }
   if (!has_host) {
     const Url& url = request.url;
-    bool default_port = (url.scheme == "http" && url.port == 80) ||
-                        (url.scheme == "https" && url.port == 443);
+    bool default_port =
+        (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443);
     std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
     req.set(bhttp::field::host, default_port ? host : fmt::format("{}:{}", host, url.port));
   }

@@ -5,8 +5,9 @@
 // new_incoming_request() / new_response_outparam(), calls the guest's incoming-handler.handle,
 // and reads what the guest set with response(). Bodies: the incoming body is read as it arrives
 // (or from the buffered request); the response body is collected as the guest writes it and
-// streams to the client once it outgrows HttpConfig::stream_threshold. Outgoing requests go through http::send when `allowed_outbound_hosts`
-// permits them; a denied request is HTTP-request-denied, as in Spin.
+// streams to the client once it outgrows HttpConfig::stream_threshold. Outgoing requests go through
+// http::send when `allowed_outbound_hosts` permits them; a denied request is HTTP-request-denied,
+// as in Spin.
 #pragma once
 
 #include <chrono>
