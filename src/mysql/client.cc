@@ -290,6 +290,9 @@ std::variant<std::unique_ptr<Client>, DbError> Client::connect(const Address& ad
   mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
   mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   if (address.tls) {
+    // Both: mysql_ssl_set turns TLS on, SSL_ENFORCE refuses a server that can't do it (no
+    // silent fall back to plain text).
+    mysql_ssl_set(m, nullptr, nullptr, nullptr, nullptr, nullptr);
     my_bool enforce = 1;
     mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &enforce);
   }
@@ -311,6 +314,13 @@ std::variant<std::unique_ptr<Client>, DbError> Client::connect(const Address& ad
               server_error(mysql_errno(m), mysql_error(m), mysql_sqlstate(m))};
     mysql_close(m);
     return e;
+  }
+  // libmariadb may fall back to plain text when the server offers no TLS, enforce or not:
+  // a connection that asked for TLS and did not get it is refused here.
+  if (address.tls && mysql_get_ssl_cipher(m) == nullptr) {
+    mysql_close(m);
+    return DbError{ErrorKind::kConnectionFailed,
+                   "TLS was required (ssl-mode) but the server did not negotiate SSL/TLS"};
   }
   return std::unique_ptr<Client>(new Client(m));
 }

@@ -124,6 +124,20 @@ TEST_F(MqttTest, ABlockedNetworkIsDeniedEvenWhenGranted) {
   EXPECT_TRUE(sub->wait(1, std::chrono::milliseconds(500)).empty());
 }
 
+// TLS where the address asks for it (mqtts://): the broker speaks plain MQTT, so the TLS
+// handshake fails and nothing is published.
+TEST_F(MqttTest, MqttsInsistsOnTls) {
+  std::string port = std::to_string(broker_->port());
+  serve("\"mqtts://127.0.0.1:" + port + "\"");
+  std::string why;
+  auto sub = MqttSubscriber::start(broker_->port(), "tls/#", &why);
+  ASSERT_TRUE(sub) << why;
+  std::string r =
+      publish("mqtts://127.0.0.1:" + port + "?client_id=tls", "topic=tls/t&payload=x&qos=1");
+  EXPECT_TRUE(r.starts_with("502 error: connection-failed: ")) << r;
+  EXPECT_TRUE(sub->wait(1, std::chrono::milliseconds(500)).empty());
+}
+
 TEST_F(MqttTest, BadAddressesAndUnreachableBrokers) {
   serve("\"mqtt://*:*\"");
   EXPECT_EQ(publish(broker_->url(), "topic=t&payload=x&qos=0"), "502 error: invalid-address");

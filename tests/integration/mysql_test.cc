@@ -145,6 +145,17 @@ TEST_F(MysqlTest, ABlockedNetworkIsDeniedEvenWhenGranted) {
             "0");
 }
 
+// TLS where the address asks for it (`ssl-mode`): the fixture has no TLS, so the connection
+// fails instead of falling back to plain text; without ssl-mode it is plain text.
+TEST_F(MysqlTest, SslModeRequiredInsistsOnTls) {
+  serve(granted());
+  EXPECT_EQ(call("query", "SHOW SESSION STATUS LIKE 'Ssl_cipher'"),
+            "200 Variable_name:11,Value:11\nstr:Ssl_cipher|str:\n");
+  std::string r = call("query", "SELECT 1", {}, server_->url() + "?ssl-mode=required");
+  EXPECT_TRUE(r.starts_with("502 error: connection-failed: ")) << r;
+  EXPECT_NE(r.find("SSL"), std::string::npos) << r;
+}
+
 TEST_F(MysqlTest, DefaultPortAndUnreachableServer) {
   // mysql://127.0.0.1 (no port) is checked as port 3306: granting the fixture's port does not
   // grant it.
