@@ -60,7 +60,9 @@ class MysqlTest : public ::testing::Test {
   }
   void SetUp() override {
     if (auto why = guest_missing(); !why.empty()) GTEST_SKIP() << why;
-    if (server_ == nullptr) GTEST_SKIP() << why_;
+    // Skip only where MariaDB isn't installed; a server that is there but won't start fails.
+    if (server_ == nullptr && why_.find("not found") != std::string::npos) GTEST_SKIP() << why_;
+    ASSERT_NE(server_, nullptr) << why_;
   }
 
   // `runtime_config`: text of a --runtime-config-file, if any.

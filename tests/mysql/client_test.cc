@@ -53,7 +53,9 @@ class MysqlClientTest : public ::testing::Test {
     server_ = nullptr;
   }
   void SetUp() override {
-    if (server_ == nullptr) GTEST_SKIP() << skip_;
+    // Skip only where MariaDB isn't installed; a server that is there but won't start fails.
+    if (server_ == nullptr && skip_.find("not found") != std::string::npos) GTEST_SKIP() << skip_;
+    ASSERT_NE(server_, nullptr) << skip_;
     auto a = parse_address(server_->url());
     ASSERT_TRUE(a);
     auto c = Client::connect(*a);

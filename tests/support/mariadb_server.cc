@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "support/redis_server.h"  // free_port
@@ -79,39 +80,62 @@ std::unique_ptr<MariadbServer> MariadbServer::start(std::string* why) {
   std::string user = geteuid() == 0
                          ? "--user=root"
                          : "--user=" + std::string(getenv("USER") ? getenv("USER") : "nobody");
-  if (run_to_log({*install, "--no-defaults", "--datadir=" + data, user, "--skip-test-db",
-                  "--auth-root-authentication-method=normal"},
-                 log) != 0) {
-    *why = "mariadb-install-db failed (log: " + log + ")";
+  // Two installs at the same moment (ctest -j2 runs the MySQL suites side by side) sometimes
+  // fail; retry after a short, staggered pause with a fresh data directory.
+  bool installed = false;
+  for (int attempt = 0; attempt < 4 && !installed; ++attempt) {
+    if (attempt > 0) {
+      std::error_code ec;
+      std::filesystem::remove_all(data, ec);
+      std::this_thread::sleep_for(std::chrono::milliseconds(300 * attempt + getpid() % 200));
+    }
+    installed = run_to_log({*install, "--no-defaults", "--datadir=" + data, user, "--skip-test-db",
+                            "--auth-root-authentication-method=normal"},
+                           log) == 0;
+  }
+  if (!installed) {
+    *why = "mariadb-install-db failed 4 times (log: " + log + ")";
     return nullptr;
   }
-  server->port_ = free_port();
-  std::string port = std::to_string(server->port_);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::string datadir = "--datadir=" + data, portarg = "--port=" + port,
-                sock = "--socket=" + (server->dir_ / "mysqld.sock").string(),
-                pidf = "--pid-file=" + (server->dir_ / "mysqld.pid").string();
-    execl(daemon->c_str(), daemon->c_str(), "--no-defaults", datadir.c_str(), user.c_str(),
-          portarg.c_str(), "--bind-address=127.0.0.1", sock.c_str(), pidf.c_str(),
-          "--skip-grant-tables", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-          "--skip-name-resolve", "--character-set-server=utf8mb4",
-          "--collation-server=utf8mb4_general_ci", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  server->pid_ = pid;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < until) {
-    if (MYSQL* m = connect(server->port_, nullptr)) {
-      bool ok = mysql_query(m, "CREATE DATABASE IF NOT EXISTS test") == 0;
-      mysql_close(m);
-      if (ok) return server;
-      break;
+  // The free port may be taken by a parallel test's server before mariadbd binds it: then
+  // mariadbd exits, and the start is retried on another port.
+  std::string port;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    server->port_ = free_port();
+    port = std::to_string(server->port_);
+    pid_t pid = fork();
+    if (pid == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::string datadir = "--datadir=" + data, portarg = "--port=" + port,
+                  sock = "--socket=" + (server->dir_ / "mysqld.sock").string(),
+                  pidf = "--pid-file=" + (server->dir_ / "mysqld.pid").string();
+      execl(daemon->c_str(), daemon->c_str(), "--no-defaults", datadir.c_str(), user.c_str(),
+            portarg.c_str(), "--bind-address=127.0.0.1", sock.c_str(), pidf.c_str(),
+            "--skip-grant-tables", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
+            "--skip-name-resolve", "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_general_ci", static_cast<char*>(nullptr));
+      _exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    server->pid_ = pid;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    bool exited = false;
+    while (std::chrono::steady_clock::now() < until) {
+      if (MYSQL* m = connect(server->port_, nullptr)) {
+        bool ok = mysql_query(m, "CREATE DATABASE IF NOT EXISTS test") == 0;
+        mysql_close(m);
+        if (ok) return server;
+      }
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        server->pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!exited) break;
   }
   *why = "mariadbd on port " + port + " did not accept connections within 60 s (log: " + log + ")";
   return nullptr;
