@@ -19,6 +19,8 @@ packages=(
   mariadb-server libmariadb-dev mosquitto libmosquitto-dev
   # tests: outbound PostgreSQL against a real server (libpq for the client)
   postgresql libpq-dev
+  # tests: a throwaway CA and server certificates for TLS tests (tests/support/test_ca)
+  openssl
   # benchmarks
   wrk
 )
