@@ -13,6 +13,7 @@
 #include "http/server.h"
 #include "llm/llm.h"
 #include "manifest/manifest.h"
+#include "outbound/client_tls.h"
 #include "outbound/outbound.h"
 #include "runtime_config/runtime_config.h"
 #include "triggers/app_runtime.h"
@@ -85,6 +86,13 @@ Status apply_outbound_config(const runtime_config::RuntimeConfig& config) {
   auto blocked = outbound::BlockedNetworks::parse(config.block_networks);
   if (!blocked) return blocked.error().context(config.file.string());
   outbound::set_blocked_networks(std::move(*blocked));
+  std::vector<outbound::ClientTlsRule> tls_rules;
+  for (const auto& entry : config.client_tls)
+    tls_rules.push_back({entry.component_ids, entry.hosts, entry.ca_use_webpki_roots,
+                         entry.ca_roots_file, entry.cert_chain_file, entry.private_key_file});
+  auto tls = outbound::ClientTlsPolicy::build(std::move(tls_rules));
+  if (!tls) return tls.error().context(config.file.string());
+  outbound::set_client_tls(std::move(*tls));
   if (config.outbound_http && config.outbound_http->max_concurrent_requests) {
     int64_t n = *config.outbound_http->max_concurrent_requests;
     if (n < 0)
@@ -144,7 +152,6 @@ int run_up(const UpFlags& flags) {
     };
     unused(config.outbound_http && config.outbound_http->connection_pooling.has_value(),
            "[outbound_http] connection_pooling");
-    unused(!config.client_tls.empty(), "[[client_tls]]");
   }
 
   triggers::RuntimeOptions options;
