@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   Run build = add_build_command(app);
   Run doctor = add_doctor_command(app);
   Run plugins = add_plugins_command(app);
+  Run help = add_help_command(app);
+  Run completions = add_completions_command(app);
   if (auto external = run_external(app, argc, argv)) return *external;
 
   try {
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
     if (sub->get_name() == "build") return build();
     if (sub->get_name() == "doctor") return doctor();
     if (sub->get_name() == "plugins") return plugins();
+    if (sub->get_name() == "help") return help();
+    if (sub->get_name() == "completions") return completions();
   }
   return kUsage;
 }

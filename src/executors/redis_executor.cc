@@ -76,6 +76,7 @@ Status RedisExecutor::handle_component(std::string_view payload) const {
     // Outbound wasi:http works from a Redis handler too (no incoming request: no self origin).
     auto http = std::make_unique<wasi_http::HttpConfig>();
     http->allowed_hosts = &component_.allowed_hosts();
+    http->component_id = component_.id();
     state.emplace(std::move(http));
   };
   auto instance =

@@ -45,6 +45,7 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
         component_.key_value(), component_.sqlite(), &component_.spec().ai_models}));
     auto http = std::make_unique<wasi_http::HttpConfig>();
     http->allowed_hosts = &component_.allowed_hosts();
+    http->component_id = component_.id();
     http->self_origin = self_origin;
     http->writer = call.request.response_writer;
     if (const LocalApp* app = call.app)

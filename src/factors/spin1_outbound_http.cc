@@ -43,6 +43,7 @@ Outcome perform(const HostContext* host, http::OutgoingRequest request, std::str
         !host->allowed_hosts->allows(request.url.scheme, request.url.host, request.url.port))
       return {std::nullopt, HttpError::DestinationNotAllowed};
   }
+  request.component_id = std::string(host->component_id);
   auto response = http::send(request);
   if (!response) {
     spdlog::warn("outbound request to {} failed: {}", uri, response.error().message);

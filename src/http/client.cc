@@ -20,6 +20,7 @@
 #include <boost/beast/ssl.hpp>
 #include <charconv>
 
+#include "outbound/client_tls.h"
 #include "outbound/outbound.h"
 
 namespace lepton::http {
@@ -147,8 +148,12 @@ awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
                     outbound::kProhibited, url.host, blocked));
   if (url.scheme == "https") {
     asio::ssl::context ctx(asio::ssl::context::tls_client);
-    ctx.set_default_verify_paths();
-    ctx.set_verify_mode(asio::ssl::verify_peer);
+    // [[client_tls]]: the CA roots and client certificate for this component and host.
+    outbound::TlsClientConfig tls;
+    if (request.apply_outbound_policy)
+      tls = outbound::tls_for(request.component_id, url.host, url.port);
+    if (auto st = outbound::configure_ssl_ctx(ctx.native_handle(), tls); !st)
+      throw std::runtime_error(st.error().message);
     beast::ssl_stream<beast::tcp_stream> stream(executor, ctx);
     if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str()))
       throw std::runtime_error("cannot set TLS server name");

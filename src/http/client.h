@@ -30,6 +30,8 @@ struct OutgoingRequest {
   // A guest's request obeys the app's outbound policy (src/outbound: block_networks,
   // max_concurrent_requests); the host's own requests (Vault, LLM service) set this false.
   bool apply_outbound_policy = true;
+  // The guest component making the request: picks its [[client_tls]] settings for https.
+  std::string component_id;
 };
 
 // Sends the request and reads the whole response. Errors name the URL and the failing step.

@@ -378,6 +378,8 @@ enum ErrorCode : uint32_t {
   kDestinationIpProhibited = 4,
   kConnectionRefused = 6,
   kConnectionTimeout = 8,
+  kTlsProtocolError = 12,
+  kTlsCertificateError = 13,
   kHttpRequestDenied = 15,
   kHttpRequestUriInvalid = 19,
   kHttpProtocolError = 35,
@@ -1028,14 +1030,17 @@ void register_outgoing_request(HostInterface& iface, const Types& t) {
            p.delivered = true;
            if (!p.result->ok()) {
              const std::string& m = p.result->error().message;
-             Val code = m.find(outbound::kProhibited) != std::string::npos
-                            ? Val::variant(kDestinationIpProhibited)
-                        : m.find("resolve") != std::string::npos
-                            ? Val::variant(kDnsError, Val::record({Val::none(), Val::none()}))
-                        : m.find("refused") != std::string::npos ? Val::variant(kConnectionRefused)
-                        : m.find("timed out") != std::string::npos
-                            ? Val::variant(kConnectionTimeout)
-                            : internal_error(m);
+             Val code =
+                 m.find(outbound::kProhibited) != std::string::npos
+                     ? Val::variant(kDestinationIpProhibited)
+                 : m.find("resolve") != std::string::npos
+                     ? Val::variant(kDnsError, Val::record({Val::none(), Val::none()}))
+                 : m.find("refused") != std::string::npos   ? Val::variant(kConnectionRefused)
+                 : m.find("timed out") != std::string::npos ? Val::variant(kConnectionTimeout)
+                 : m.find("certificate verify failed") != std::string::npos
+                     ? Val::variant(kTlsCertificateError)
+                 : m.find("TLS handshake") != std::string::npos ? Val::variant(kTlsProtocolError)
+                                                                : internal_error(m);
              c.results.push_back(Val::some(Val::ok(Val::err(std::move(code)))));
              return {};
            }
@@ -1097,6 +1102,7 @@ void register_outgoing_handler(HostRegistry& registry, const Types& t) {
            auto pending = std::make_shared<PendingResponse>();
            LEPTON_TRY(pending->request.method, method_text(r.method));
            pending->request.url = *parsed;
+           pending->request.component_id = config->component_id;
            pending->request.headers = r.headers->entries;
            pending->request.timeout = config->outbound_timeout;
            if (options && options->first_byte_timeout)
