@@ -61,6 +61,9 @@ std::unique_ptr<MosquittoServer> MosquittoServer::start_with(const Tls* tls, std
       << "persistence false\n"
       << "log_dest stderr\n";
     if (tls != nullptr) {
+      // As root, mosquitto drops to its own user before loading the certificate files, which it
+      // then cannot read (a TestCa's key is 0600 in a private directory): stay root.
+      if (geteuid() == 0) f << "user root\n";
       server->tls_port_ = free_port();
       f << "listener " << server->tls_port_ << " 127.0.0.1\n"
         << "cafile " << tls->ca.string() << "\n"
