@@ -197,7 +197,7 @@ wasm_trap_t* call(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, si
                             "address " + addr + " is not permitted"};
     auto parsed = mysql::parse_address(addr);
     if (!parsed) return mysql::DbError{mysql::ErrorKind::kConnectionFailed, parsed.error().message};
-    auto connected = mysql::Client::connect(*parsed);
+    auto connected = mysql::Client::connect(*parsed, host->component_id);
     if (auto* e = std::get_if<mysql::DbError>(&connected)) return *e;
     auto& client = std::get<std::unique_ptr<mysql::Client>>(connected);
     if constexpr (kQuery) {

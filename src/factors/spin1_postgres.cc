@@ -207,7 +207,7 @@ wasm_trap_t* call(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, si
   std::string addr(*address);
   if (!failure) failure = pg::check_address(addr, host != nullptr ? host->allowed_hosts : nullptr);
   if (!failure) {
-    auto conn = pg::Connection::pooled(addr);
+    auto conn = pg::Connection::pooled(addr, host != nullptr ? host->component_id : "");
     if (auto* f = std::get_if<pg::Failure>(&conn)) {
       failure = *f;
     } else if (kQuery) {

@@ -47,7 +47,7 @@ Val open(HostCall& c) {
   auto parsed = mqtt::parse_address(address);
   if (!parsed) return error(kInvalidAddress);
   auto client = std::make_unique<mqtt::Client>(std::move(*parsed), c.args[1].as_string(),
-                                               c.args[2].as_string(), c.args[3].as_uint());
+                                               c.args[2].as_string(), c.args[3].as_uint(), sc->id);
   return Val::ok(Val::own(state.handles.insert(std::move(client))));
 }
 

@@ -55,7 +55,7 @@ Val open(HostCall& c, const std::string& address) {
   if (!client) {
     auto parsed = mysql::parse_address(address);
     if (!parsed) return failed(mysql::ErrorKind::kConnectionFailed, parsed.error().message);
-    auto connected = mysql::Client::connect(*parsed);
+    auto connected = mysql::Client::connect(*parsed, sc->id);
     if (auto* e = std::get_if<mysql::DbError>(&connected)) return Val::err(mysql_types::error(*e));
     client = std::move(std::get<std::unique_ptr<mysql::Client>>(connected));
   }

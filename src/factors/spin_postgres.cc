@@ -69,7 +69,7 @@ Val open(HostCall& c, Version v) {
   PostgresState& state = c.instance.state<PostgresState>();
   auto it = state.by_address.find(address);
   if (it == state.by_address.end()) {
-    auto conn = pg::Connection::pooled(address);
+    auto conn = pg::Connection::pooled(address, sc != nullptr ? sc->id : std::string());
     if (auto* f = std::get_if<pg::Failure>(&conn)) return error_val(v, *f);
     it = state.by_address.emplace(address, std::move(std::get<0>(conn))).first;
   }

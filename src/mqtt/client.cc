@@ -8,6 +8,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "outbound/ca_bundle.h"
+#include "outbound/client_tls.h"
 #include "outbound/outbound.h"
 
 namespace lepton::mqtt {
@@ -106,13 +108,14 @@ Result<Address> parse_address(std::string_view url) {
 }
 
 Client::Client(Address address, std::string username, std::string password,
-               uint64_t keep_alive_secs)
+               uint64_t keep_alive_secs, std::string component_id)
     : address_(std::move(address)),
       username_(std::move(username)),
       password_(std::move(password)),
       keep_alive_(keep_alive_secs == 0
                       ? 0
-                      : static_cast<int>(std::clamp<uint64_t>(keep_alive_secs, 5, 65535))) {}
+                      : static_cast<int>(std::clamp<uint64_t>(keep_alive_secs, 5, 65535))),
+      component_id_(std::move(component_id)) {}
 
 Client::~Client() {
   if (mosq_ != nullptr) {
@@ -130,6 +133,20 @@ void Client::on_publish(struct mosquitto*, void* self, int mid) {
 void Client::on_disconnect(struct mosquitto*, void* self, int) {
   static_cast<Client*>(self)->disconnected_ = true;
 }
+void Client::on_log(struct mosquitto*, void* self, int level, const char* message) {
+  // libmosquitto logs OpenSSL's error queue ("OpenSSL Error[0]: error:0A000086:SSL
+  // routines::certificate verify failed") when a handshake fails; keep the first line.
+  auto* c = static_cast<Client*>(self);
+  std::string_view m = message != nullptr ? message : "";
+  if (level == MOSQ_LOG_ERR && m.starts_with("OpenSSL Error") && c->tls_error_.empty())
+    c->tls_error_ = std::string(m);
+}
+
+std::string Client::why(int rc) const {
+  std::string text = rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
+  if (rc == MOSQ_ERR_TLS && !tls_error_.empty()) text += " (" + tls_error_ + ")";
+  return text;
+}
 
 std::optional<Client::Failure> Client::ensure_connected(Clock::time_point until) {
   if (connected_ && !disconnected_) return std::nullopt;
@@ -146,9 +163,23 @@ std::optional<Client::Failure> Client::ensure_connected(Clock::time_point until)
   if (!username_.empty() || !password_.empty())
     mosquitto_username_pw_set(mosq_, username_.c_str(),
                               password_.empty() ? nullptr : password_.c_str());
+  mosquitto_log_callback_set(mosq_, on_log);
+  tls_error_.clear();
   if (address_.tls) {
-    int rc = mosquitto_tls_set(mosq_, nullptr, "/etc/ssl/certs", nullptr, nullptr, nullptr);
-    if (rc != MOSQ_ERR_SUCCESS) return Failure{true, mosquitto_strerror(rc)};
+    outbound::TlsClientConfig tls = outbound::tls_for(component_id_, address_.host, address_.port);
+    auto ca = outbound::ca_file_for(tls);
+    if (!ca) return Failure{true, ca.error().message};
+    std::string ca_file = ca->string();
+    std::string ca_dir = tls.use_system_roots ? outbound::system_ca_dir().string() : "";
+    std::string cert = tls.cert_chain_file ? tls.cert_chain_file->string() : "";
+    std::string key = tls.private_key_file ? tls.private_key_file->string() : "";
+    int rc = mosquitto_tls_set(mosq_, ca_file.c_str(), ca_dir.empty() ? nullptr : ca_dir.c_str(),
+                               cert.empty() ? nullptr : cert.c_str(),
+                               key.empty() ? nullptr : key.c_str(), nullptr);
+    if (rc != MOSQ_ERR_SUCCESS)
+      return Failure{
+          true, fmt::format("cannot use the TLS settings for {}:{} (CA file {}): {}", address_.host,
+                            address_.port, ca_file, mosquitto_strerror(rc))};
   }
   // [outbound_networking] block_networks: connect to an address that isn't blocked.
   std::string host = address_.host;
@@ -158,17 +189,15 @@ std::optional<Client::Failure> Client::ensure_connected(Clock::time_point until)
     host = outbound::ip_text(reinterpret_cast<const sockaddr*>(&addresses->front()));
   }
   int rc = mosquitto_connect(mosq_, host.c_str(), address_.port, keep_alive_);
-  if (rc != MOSQ_ERR_SUCCESS) {
-    std::string why = rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc);
+  if (rc != MOSQ_ERR_SUCCESS)
     return Failure{
-        true, fmt::format("could not connect to {}:{}: {}", address_.host, address_.port, why)};
-  }
+        true, fmt::format("could not connect to {}:{}: {}", address_.host, address_.port, why(rc))};
   while (connack_ < 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
     if (left.count() <= 0) return Failure{true, "timed out waiting for CONNACK"};
     rc = mosquitto_loop(mosq_, static_cast<int>(std::min<int64_t>(left.count(), 100)), 1);
     if (rc != MOSQ_ERR_SUCCESS && connack_ < 0)
-      return Failure{true, fmt::format("connection lost: {}", mosquitto_strerror(rc))};
+      return Failure{true, fmt::format("connection lost: {}", why(rc))};
   }
   if (connack_ != 0)
     return Failure{

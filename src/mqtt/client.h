@@ -18,7 +18,8 @@ struct mosquitto;
 namespace lepton::mqtt {
 
 // mqtt://host[:port]?client_id=ID[&clean_session=true|false][&keep_alive_secs=N]... (tcp:// is
-// the same; mqtts:// and ssl:// use TLS with the system CAs, port 8883 by default). As in
+// the same; mqtts:// and ssl:// use TLS, port 8883 by default, verifying the broker's chain and
+// name against the CAs [[client_tls]] gives the component, the system CAs by default). As in
 // rumqttc's MqttOptions::parse_url, client_id is required and unknown query keys are errors.
 struct Address {
   std::string host;  // without IPv6 brackets
@@ -34,7 +35,9 @@ class Client {
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::seconds kTimeout{10};
 
-  Client(Address address, std::string username, std::string password, uint64_t keep_alive_secs);
+  // `component_id` selects the [[client_tls]] entry (CAs, client certificate) for mqtts://.
+  Client(Address address, std::string username, std::string password, uint64_t keep_alive_secs,
+         std::string component_id = {});
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -54,6 +57,8 @@ class Client {
   std::string username_;
   std::string password_;
   int keep_alive_;
+  std::string component_id_;
+  std::string tls_error_;  // OpenSSL's reason for the last failed handshake, from the log
   struct mosquitto* mosq_ = nullptr;
   bool connected_ = false;
   int connack_ = -1;         // CONNACK return code, -1 until it arrives
@@ -63,6 +68,8 @@ class Client {
   static void on_connect(struct mosquitto*, void* self, int rc);
   static void on_publish(struct mosquitto*, void* self, int mid);
   static void on_disconnect(struct mosquitto*, void* self, int rc);
+  static void on_log(struct mosquitto*, void* self, int level, const char* message);
+  std::string why(int rc) const;
 };
 
 }  // namespace lepton::mqtt

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <limits>
 
+#include "outbound/ca_bundle.h"
+#include "outbound/client_tls.h"
 #include "outbound/outbound.h"
 
 namespace lepton::mysql {
@@ -278,7 +280,8 @@ Result<Address> parse_address(std::string_view url) {
   return a;
 }
 
-std::variant<std::unique_ptr<Client>, DbError> Client::connect(const Address& address) {
+std::variant<std::unique_ptr<Client>, DbError> Client::connect(const Address& address,
+                                                               std::string_view component_id) {
   MYSQL* m = mysql_init(nullptr);
   if (m == nullptr) return DbError{ErrorKind::kConnectionFailed, "out of memory"};
   unsigned protocol = MYSQL_PROTOCOL_TCP;
@@ -290,11 +293,23 @@ std::variant<std::unique_ptr<Client>, DbError> Client::connect(const Address& ad
   mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
   mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   if (address.tls) {
-    // Both: mysql_ssl_set turns TLS on, SSL_ENFORCE refuses a server that can't do it (no
-    // silent fall back to plain text).
-    mysql_ssl_set(m, nullptr, nullptr, nullptr, nullptr, nullptr);
-    my_bool enforce = 1;
-    mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &enforce);
+    // TLS on (mysql_ssl_set), enforced (no silent fall back to plain text) and verified: the
+    // chain against the [[client_tls]] CAs, the name against the host (as mysql_async does).
+    outbound::TlsClientConfig tls = outbound::tls_for(component_id, address.host, address.port);
+    auto ca = outbound::ca_file_for(tls);
+    if (!ca) {
+      mysql_close(m);
+      return DbError{ErrorKind::kConnectionFailed, ca.error().message};
+    }
+    std::string ca_file = ca->string();
+    std::string ca_dir = tls.use_system_roots ? outbound::system_ca_dir().string() : "";
+    std::string cert = tls.cert_chain_file ? tls.cert_chain_file->string() : "";
+    std::string key = tls.private_key_file ? tls.private_key_file->string() : "";
+    mysql_ssl_set(m, key.empty() ? nullptr : key.c_str(), cert.empty() ? nullptr : cert.c_str(),
+                  ca_file.c_str(), ca_dir.empty() ? nullptr : ca_dir.c_str(), nullptr);
+    my_bool on = 1;
+    mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on);
+    mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
   }
   // [outbound_networking] block_networks: connect to an address that isn't blocked (resolved
   // here; the client library would resolve the name itself).

@@ -88,8 +88,12 @@ class Client {
   static constexpr std::chrono::seconds kConnectTimeout{10};
   static constexpr std::chrono::seconds kReadWriteTimeout{60};
 
-  // Connects over TCP (also for "localhost"). Error kind: connection-failed.
-  static std::variant<std::unique_ptr<Client>, DbError> connect(const Address& address);
+  // Connects over TCP (also for "localhost"). Error kind: connection-failed. With `tls`, as
+  // Spin's mysql_async (SslOpts::default()): TLS is required and the server's chain and name
+  // are verified, against the CAs [[client_tls]] gives `component_id` for this host and port
+  // (system roots by default), presenting its client certificate if it has one.
+  static std::variant<std::unique_ptr<Client>, DbError> connect(const Address& address,
+                                                                std::string_view component_id = {});
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

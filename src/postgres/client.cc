@@ -1,13 +1,17 @@
 #include "postgres/client.h"
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <set>
 
+#include "outbound/ca_bundle.h"
+#include "outbound/client_tls.h"
 #include "outbound/outbound.h"
 #include "postgres/codec.h"
 
@@ -161,12 +165,64 @@ std::optional<Failure> check_address(const std::string& address, const app::Allo
   return std::nullopt;
 }
 
-Outcome<std::unique_ptr<Connection>> Connection::open(const std::string& address) {
+namespace {
+
+// The host and port [[client_tls]] is looked up for: the first host (its name, else its
+// hostaddr) and its port (5432 when none).
+std::pair<std::string, uint16_t> tls_target(const Options& opts) {
+  const std::string* host = option(opts, "host");
+  const std::string* hostaddr = option(opts, "hostaddr");
+  std::string h = host != nullptr && !host->empty()           ? split(*host)[0]
+                  : hostaddr != nullptr && !hostaddr->empty() ? split(*hostaddr)[0]
+                                                              : "";
+  uint16_t port = 5432;
+  if (const std::string* p = option(opts, "port")) {
+    std::string first = split(*p)[0];
+    uint16_t parsed = 0;
+    auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), parsed);
+    if (ec == std::errc() && end == first.data() + first.size() && parsed != 0) port = parsed;
+  }
+  return {h, port};
+}
+
+std::string tls_key(const outbound::TlsClientConfig& tls) {
+  auto path = [](const std::optional<std::filesystem::path>& p) {
+    return p ? p->string() : std::string("-");
+  };
+  return fmt::format("{}|{}|{}|{}", tls.use_system_roots, path(tls.ca_roots_file),
+                     path(tls.cert_chain_file), path(tls.private_key_file));
+}
+
+pg_conn* connect_with(const Options& opts) {
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : opts) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  return PQconnectdbParams(keys.data(), values.data(), 0);
+}
+
+void set_option(Options& opts, const std::string& key, std::string value) {
+  std::erase_if(opts, [&](const auto& kv) { return kv.first == key; });
+  opts.emplace_back(key, std::move(value));
+}
+
+// What libpq files never come from the host's home directory (~/.postgresql/postgresql.crt).
+constexpr const char* kNoClientCert = "/nonexistent/lepton-no-client-certificate";
+
+}  // namespace
+
+Outcome<std::unique_ptr<Connection>> Connection::open(const std::string& address,
+                                                      std::string_view component_id) {
   auto parsed = parse(address);
   if (auto* f = std::get_if<Failure>(&parsed)) return *f;
   Options opts = std::move(std::get<Options>(parsed));
+  auto [tls_host, tls_port] = tls_target(opts);
   // [outbound_networking] block_networks: resolve each host here, drop blocked addresses, and
   // pin libpq to the first one left (hostaddr), so it never connects into a blocked network.
+  // (`host` stays: libpq verifies the server certificate against it.)
   if (!outbound::blocked_networks().empty()) {
     const std::string* host = option(opts, "host");
     const std::string* hostaddr = option(opts, "hostaddr");
@@ -187,25 +243,39 @@ Outcome<std::unique_ptr<Connection>> Connection::open(const std::string& address
   opts.emplace_back("client_encoding", "UTF8");
   opts.emplace_back("gssencmode", "disable");
   opts.emplace_back("passfile", "/nonexistent/lepton-no-pgpass");  // never the host's ~/.pgpass
-  // Verify servers against the system's CAs (sslmode=verify-ca/verify-full; with a root file
-  // present libpq's `require` also verifies the chain, as Spin's TLS connector does).
-  if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
-    opts.emplace_back("sslrootcert", "/etc/ssl/certs/ca-certificates.crt");
-  std::vector<const char*> keys, values;
-  for (const auto& [k, v] : opts) {
-    keys.push_back(k.c_str());
-    values.push_back(v.c_str());
+  // sslmode as Spin's driver reads it: TLS, when used, is verified (chain and host name).
+  std::string sslmode = option(opts, "sslmode") ? *option(opts, "sslmode") : "prefer";
+  bool plain_if_no_tls = sslmode == "prefer";
+  if (sslmode == "prefer" || sslmode == "require") sslmode = "verify-full";
+  set_option(opts, "sslmode", sslmode);
+  if (sslmode != "disable") {
+    outbound::TlsClientConfig tls = outbound::tls_for(component_id, tls_host, tls_port);
+    auto ca = outbound::ca_file_for(tls);
+    if (!ca) return connection_failed(ca.error().message);
+    opts.emplace_back("sslrootcert", ca->string());
+    opts.emplace_back("sslcert",
+                      tls.cert_chain_file ? tls.cert_chain_file->string() : kNoClientCert);
+    opts.emplace_back("sslkey",
+                      tls.private_key_file ? tls.private_key_file->string() : kNoClientCert);
   }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
-  pg_conn* conn = PQconnectdbParams(keys.data(), values.data(), 0);
+  pg_conn* conn = connect_with(opts);
+  if (conn != nullptr && PQstatus(conn) != CONNECTION_OK && plain_if_no_tls &&
+      std::string_view(PQerrorMessage(conn)).find("server does not support SSL") !=
+          std::string_view::npos) {
+    // sslmode=prefer and the server has no TLS: plain text, as tokio-postgres does.
+    PQfinish(conn);
+    set_option(opts, "sslmode", "disable");
+    conn = connect_with(opts);
+  }
   if (conn == nullptr) return connection_failed("out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = trim(PQerrorMessage(conn));
     PQfinish(conn);
     return connection_failed(message);
   }
-  return std::unique_ptr<Connection>(new Connection(conn));
+  auto out = std::unique_ptr<Connection>(new Connection(conn));
+  out->pool_key_ = address + "\n" + tls_key(outbound::tls_for(component_id, tls_host, tls_port));
+  return out;
 }
 
 Connection::~Connection() { PQfinish(conn_); }
@@ -221,13 +291,19 @@ Pool& pool() {
 }
 }  // namespace
 
-Outcome<std::unique_ptr<Connection>> Connection::pooled(const std::string& address) {
+Outcome<std::unique_ptr<Connection>> Connection::pooled(const std::string& address,
+                                                        std::string_view component_id) {
+  std::string key = address;
+  if (auto parsed = parse(address); auto* opts = std::get_if<Options>(&parsed)) {
+    auto [host, port] = tls_target(*opts);
+    key += "\n" + tls_key(outbound::tls_for(component_id, host, port));
+  }
   while (true) {
     std::unique_ptr<Connection> conn;
     {
       Pool& p = pool();
       std::lock_guard lock(p.mu);
-      auto it = p.idle.find(address);
+      auto it = p.idle.find(key);
       if (it == p.idle.end() || it->second.empty()) break;
       conn = std::move(it->second.back());
       it->second.pop_back();
@@ -237,19 +313,20 @@ Outcome<std::unique_ptr<Connection>> Connection::pooled(const std::string& addre
     PQclear(r);
     if (ok) return conn;
   }
-  return open(address);
+  return open(address, component_id);
 }
 
-void Connection::release(const std::string& address, std::unique_ptr<Connection> conn) {
+void Connection::release(const std::string&, std::unique_ptr<Connection> conn) {
   if (!conn || PQstatus(conn->conn_) != CONNECTION_OK ||
       PQtransactionStatus(conn->conn_) != PQTRANS_IDLE)
     return;
   Pool& p = pool();
   std::lock_guard lock(p.mu);
-  auto it = p.idle.find(address);
+  const std::string key = conn->pool_key_;
+  auto it = p.idle.find(key);
   if (it == p.idle.end()) {
     if (p.idle.size() >= kPoolAddresses) p.idle.erase(p.idle.begin());
-    it = p.idle.emplace(address, std::vector<std::unique_ptr<Connection>>{}).first;
+    it = p.idle.emplace(key, std::vector<std::unique_ptr<Connection>>{}).first;
   }
   if (it->second.size() < kPoolPerAddress) it->second.push_back(std::move(conn));
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -60,13 +61,24 @@ class Connection {
   // Connects (libpq, blocking; connect_timeout 10 s unless the address sets one). Only the
   // connection options Spin's driver knows are accepted; file-based libpq options (service,
   // passfile, sslkey, ...) are refused.
-  static Outcome<std::unique_ptr<Connection>> open(const std::string& address);
+  //
+  // TLS as Spin's driver (tokio-postgres + native-tls) does it: sslmode `require` and the
+  // default `prefer` verify the server's chain and name whenever TLS is used (libpq
+  // verify-full); `prefer` falls back to plain text only when the server offers no TLS, never
+  // after a failed verification. `disable` is plain text; `verify-ca` / `verify-full` / `allow`
+  // (libpq's, not Spin's) keep libpq's meaning. The trusted CAs and the client certificate come
+  // from [[client_tls]] for `component_id` and the (first) host and port (outbound/client_tls.h).
+  static Outcome<std::unique_ptr<Connection>> open(const std::string& address,
+                                                   std::string_view component_id = {});
   // Like open, but first tries an idle connection to the same address left by an earlier
   // request (release): recycled with DISCARD ALL (session state reset), as Spin's pool does; one
   // that fails recycling is closed and the next tried.
-  static Outcome<std::unique_ptr<Connection>> pooled(const std::string& address);
+  // Pooled per address and TLS settings (what [[client_tls]] gives `component_id`).
+  static Outcome<std::unique_ptr<Connection>> pooled(const std::string& address,
+                                                     std::string_view component_id = {});
   // Returns a connection to the process-wide pool (at most kPoolPerAddress idle per address and
   // kPoolAddresses addresses); one that is broken or inside a transaction is closed instead.
+  // (The pool key is the one pooled/open recorded in the connection; `address` is unused.)
   static void release(const std::string& address, std::unique_ptr<Connection> conn);
   static constexpr size_t kPoolPerAddress = 64;
   static constexpr size_t kPoolAddresses = 16;
@@ -86,6 +98,7 @@ class Connection {
   std::string type_name(uint32_t oid);
 
   pg_conn* conn_;
+  std::string pool_key_;  // address + TLS settings
   std::map<uint32_t, std::string> type_names_;
 };
 

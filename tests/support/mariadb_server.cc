@@ -65,6 +65,14 @@ MYSQL* connect(uint16_t port, const char* db) {
 }  // namespace
 
 std::unique_ptr<MariadbServer> MariadbServer::start(std::string* why) {
+  return start_with(nullptr, why);
+}
+
+std::unique_ptr<MariadbServer> MariadbServer::start(const Tls& tls, std::string* why) {
+  return start_with(&tls, why);
+}
+
+std::unique_ptr<MariadbServer> MariadbServer::start_with(const Tls* tls, std::string* why) {
   auto install = find_binary("mariadb-install-db");
   auto daemon = find_binary("mariadbd");
   if (!daemon) daemon = find_binary("mysqld");
@@ -108,14 +116,27 @@ std::unique_ptr<MariadbServer> MariadbServer::start(std::string* why) {
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
-      std::string datadir = "--datadir=" + data, portarg = "--port=" + port,
-                  sock = "--socket=" + (server->dir_ / "mysqld.sock").string(),
-                  pidf = "--pid-file=" + (server->dir_ / "mysqld.pid").string();
-      execl(daemon->c_str(), daemon->c_str(), "--no-defaults", datadir.c_str(), user.c_str(),
-            portarg.c_str(), "--bind-address=127.0.0.1", sock.c_str(), pidf.c_str(),
-            "--skip-grant-tables", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-            "--skip-name-resolve", "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_general_ci", static_cast<char*>(nullptr));
+      std::vector<std::string> argv{*daemon,
+                                    "--no-defaults",
+                                    "--datadir=" + data,
+                                    user,
+                                    "--port=" + port,
+                                    "--bind-address=127.0.0.1",
+                                    "--socket=" + (server->dir_ / "mysqld.sock").string(),
+                                    "--pid-file=" + (server->dir_ / "mysqld.pid").string(),
+                                    "--skip-grant-tables",
+                                    "--skip-log-bin",
+                                    "--innodb-buffer-pool-size=16M",
+                                    "--skip-name-resolve",
+                                    "--character-set-server=utf8mb4",
+                                    "--collation-server=utf8mb4_general_ci"};
+      if (tls != nullptr)
+        argv.insert(argv.end(), {"--ssl-cert=" + tls->cert.string(),
+                                 "--ssl-key=" + tls->key.string(), "--ssl-ca=" + tls->ca.string()});
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
       _exit(127);
     }
     server->pid_ = pid;

@@ -18,6 +18,14 @@ class MariadbServer {
  public:
   // Starts a server with an empty database `test`; nullptr with *why set when it could not.
   static std::unique_ptr<MariadbServer> start(std::string* why);
+  // The PEM files of a TLS server (mariadbd --ssl-cert/--ssl-key/--ssl-ca).
+  struct Tls {
+    std::filesystem::path cert;
+    std::filesystem::path key;
+    std::filesystem::path ca;
+  };
+  // As start, with TLS offered (plain text still accepted).
+  static std::unique_ptr<MariadbServer> start(const Tls& tls, std::string* why);
   ~MariadbServer();
 
   uint16_t port() const { return port_; }
@@ -31,6 +39,7 @@ class MariadbServer {
 
  private:
   MariadbServer() = default;
+  static std::unique_ptr<MariadbServer> start_with(const Tls* tls, std::string* why);
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   std::filesystem::path dir_;

@@ -34,6 +34,14 @@ bool can_connect(uint16_t port) {
 }  // namespace
 
 std::unique_ptr<MosquittoServer> MosquittoServer::start(std::string* why) {
+  return start_with(nullptr, why);
+}
+
+std::unique_ptr<MosquittoServer> MosquittoServer::start(const Tls& tls, std::string* why) {
+  return start_with(&tls, why);
+}
+
+std::unique_ptr<MosquittoServer> MosquittoServer::start_with(const Tls* tls, std::string* why) {
   mosquitto_lib_init();
   auto bin = find_mosquitto();
   if (!bin) {
@@ -52,6 +60,16 @@ std::unique_ptr<MosquittoServer> MosquittoServer::start(std::string* why) {
       << "allow_anonymous true\n"
       << "persistence false\n"
       << "log_dest stderr\n";
+    if (tls != nullptr) {
+      // As root, mosquitto drops to its own user before loading the certificate files, which it
+      // then cannot read (a TestCa's key is 0600 in a private directory): stay root.
+      if (geteuid() == 0) f << "user root\n";
+      server->tls_port_ = free_port();
+      f << "listener " << server->tls_port_ << " 127.0.0.1\n"
+        << "cafile " << tls->ca.string() << "\n"
+        << "certfile " << tls->cert.string() << "\n"
+        << "keyfile " << tls->key.string() << "\n";
+    }
   }
   pid_t pid = fork();
   if (pid == 0) {

@@ -24,16 +24,27 @@ namespace lepton::testing {
 class MosquittoServer {
  public:
   static std::unique_ptr<MosquittoServer> start(std::string* why);
+  // The PEM files of a TLS listener (cafile / certfile / keyfile).
+  struct Tls {
+    std::filesystem::path cert;
+    std::filesystem::path key;
+    std::filesystem::path ca;
+  };
+  // As start, plus a second listener speaking MQTT over TLS on tls_port().
+  static std::unique_ptr<MosquittoServer> start(const Tls& tls, std::string* why);
   ~MosquittoServer();
 
   uint16_t port() const { return port_; }
+  uint16_t tls_port() const { return tls_port_; }
   // mqtt://127.0.0.1:<port>
   std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
 
  private:
   MosquittoServer() = default;
+  static std::unique_ptr<MosquittoServer> start_with(const Tls* tls, std::string* why);
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t tls_port_ = 0;
   std::filesystem::path dir_;
 };
 

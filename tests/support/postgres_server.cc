@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,18 @@ std::optional<std::filesystem::path> PostgresServer::bin_dir() {
 }
 
 std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why) {
+  return start_with(nullptr, nullptr, why);
+}
+
+std::unique_ptr<PostgresServer> PostgresServer::start_tls(const std::filesystem::path& cert,
+                                                          const std::filesystem::path& key,
+                                                          std::string* why) {
+  return start_with(&cert, &key, why);
+}
+
+std::unique_ptr<PostgresServer> PostgresServer::start_with(const std::filesystem::path* cert,
+                                                           const std::filesystem::path* key,
+                                                           std::string* why) {
   auto bin = bin_dir();
   if (!bin) {
     *why =
@@ -100,11 +113,40 @@ std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why) {
   }
   server->port_ = free_port();
   std::string port = std::to_string(server->port_);
-  server->pid_ =
-      spawn({(*bin / "postgres").string(), "-D", data, "-p", port, "-k", server->dir_.string(),
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "log_connections=on"},
-            log, uid, gid);
+  std::vector<std::string> argv{(*bin / "postgres").string(),
+                                "-D",
+                                data,
+                                "-p",
+                                port,
+                                "-k",
+                                server->dir_.string(),
+                                "-c",
+                                "listen_addresses=127.0.0.1",
+                                "-c",
+                                "fsync=off",
+                                "-c",
+                                "synchronous_commit=off",
+                                "-c",
+                                "full_page_writes=off",
+                                "-c",
+                                "max_connections=200",
+                                "-c",
+                                "log_connections=on"};
+  if (cert != nullptr && key != nullptr) {
+    // The server reads them as its own user and refuses a key readable by others.
+    auto own_cert = server->dir_ / "server.crt", own_key = server->dir_ / "server.key";
+    std::error_code ec;
+    std::filesystem::copy_file(*cert, own_cert, ec);
+    if (!ec) std::filesystem::copy_file(*key, own_key, ec);
+    if (ec || chown(own_cert.c_str(), uid, gid) != 0 || chown(own_key.c_str(), uid, gid) != 0 ||
+        chmod(own_key.c_str(), 0600) != 0) {
+      *why = "cannot install the TLS certificate and key in " + server->dir_.string();
+      return nullptr;
+    }
+    argv.insert(argv.end(), {"-c", "ssl=on", "-c", "ssl_cert_file=" + own_cert.string(), "-c",
+                             "ssl_key_file=" + own_key.string()});
+  }
+  server->pid_ = spawn(argv, log, uid, gid);
   std::string conninfo = "host=127.0.0.1 port=" + port + " user=postgres dbname=postgres";
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < until) {

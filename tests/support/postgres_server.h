@@ -23,6 +23,11 @@ class PostgresServer {
   static std::optional<std::filesystem::path> bin_dir();
   // Starts a server; nullptr with *why set when it could not.
   static std::unique_ptr<PostgresServer> start(std::string* why);
+  // Starts a server with TLS on (ssl=on; plain text still accepted): `cert` / `key` (PEM) are
+  // copied into the server's directory, owned by the server's user, the key mode 0600.
+  static std::unique_ptr<PostgresServer> start_tls(const std::filesystem::path& cert,
+                                                   const std::filesystem::path& key,
+                                                   std::string* why);
   ~PostgresServer();
 
   uint16_t port() const { return port_; }
@@ -36,6 +41,9 @@ class PostgresServer {
 
  private:
   PostgresServer() = default;
+  static std::unique_ptr<PostgresServer> start_with(const std::filesystem::path* cert,
+                                                    const std::filesystem::path* key,
+                                                    std::string* why);
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   std::filesystem::path dir_;
