@@ -437,7 +437,7 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
   std::vector<std::string> ids;
   for (const auto& s : store.list()) ids.push_back(s.info.id + (s.builtin ? "*" : ""));
   EXPECT_EQ(ids, (std::vector<std::string>{"http-c*", "http-empty*", "plain", "redirect*",
-                                           "redis-demo", "static-fileserver*"}));
+                                           "redis-c*", "redis-demo", "static-fileserver*"}));
   auto got = store.get("redis-demo");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->installed_from, fs::absolute(kData / "spin-repo").lexically_normal().string());
@@ -457,8 +457,27 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
   auto missing = store.get("nope");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find(
-                "no template 'nope' (available: http-c, http-empty, redirect, redis-demo"),
+                "no template 'nope' (available: http-c, http-empty, redirect, redis-c, redis-demo"),
             std::string::npos);
+}
+
+// lepton's SDK directory is `sdk` beside the built-in templates, unless $LEPTON_SDK_DIR says.
+TEST(TemplateStore, SdkDirIsBesideTheBuiltInTemplates) {
+  unsetenv("LEPTON_SDK_DIR");
+  TempDir tmp;
+  const fs::path repo_sdk = kRepoTemplates / ".." / "sdk";
+  EXPECT_EQ(Store(tmp.path(), kRepoTemplates).sdk_dir(), kRepoTemplates.parent_path() / "sdk");
+  EXPECT_TRUE(fs::is_directory(*Store(tmp.path(), kRepoTemplates).sdk_dir()));
+  fs::create_directories(tmp.path() / "share" / "lepton" / "templates");
+  EXPECT_EQ(Store(tmp.path(), tmp.path() / "share" / "lepton" / "templates").sdk_dir(),
+            std::nullopt);  // no sdk/ there
+  fs::create_directories(tmp.path() / "share" / "lepton" / "sdk");
+  EXPECT_EQ(Store(tmp.path(), tmp.path() / "share" / "lepton" / "templates").sdk_dir(),
+            tmp.path() / "share" / "lepton" / "sdk");
+  EXPECT_EQ(Store(tmp.path(), std::nullopt).sdk_dir(), std::nullopt);
+  setenv("LEPTON_SDK_DIR", repo_sdk.c_str(), 1);
+  EXPECT_EQ(Store(tmp.path(), std::nullopt).sdk_dir(), repo_sdk);
+  unsetenv("LEPTON_SDK_DIR");
 }
 
 TEST(TemplateStore, InstallsFromTarball) {
