@@ -10,11 +10,12 @@
  *     lepton_response_printf(res, "%s %s from %s\n", req->method, req->path, agent ? agent : "?");
  *   }
  *
- * Build with clang-19 and wasi-libc, nothing else: compile your files with every .c file of the
- * SDK (`lepton new` puts them in lepton-sdk/; the build command in spin.toml does this):
+ * Build with clang-19 and wasi-libc, nothing else: compile your files together with every .c
+ * file of the SDK, as a reactor (`lepton new` puts the SDK in lepton-sdk/, and the build command
+ * it writes in spin.toml does exactly this):
  *
- *   clang-19 --target=wasm32-wasi -mexec-model=reactor -O2 -Ilepton-sdk main.c lepton-sdk/[...].c
- *     -Wl,--strip-debug -o main.wasm
+ *   clang-19 --target=wasm32-wasi -mexec-model=reactor -O2 -Ilepton-sdk main.c <the SDK's .c
+ *     files> -Wl,--strip-debug -o main.wasm
  *
  * The result is a core module carrying its component type (wasi_http_handler_component_type.c);
  * lepton and Spin make it a wasi:http component when they load it. wasi-libc works as usual:
