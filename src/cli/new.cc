@@ -197,6 +197,7 @@ int run_new(const NewFlags& f) {
   options.accept_defaults = f.accept_defaults;
   options.allow_overwrite = f.allow_overwrite;
   options.no_vcs = f.no_vcs;
+  options.sdk_dir = store.sdk_dir();
   if (interactive()) options.prompt = prompt_parameter;
   auto done = tpl::run_template(chosen->info, options);
   if (!done) return spdlog::error("{}", done.error().message), kFailure;

@@ -102,6 +102,18 @@ Store Store::from_environment() {
   return Store(user, builtin);
 }
 
+std::optional<fs::path> Store::sdk_dir() const {
+  if (auto d = env("LEPTON_SDK_DIR"); !d.empty()) return fs::path(d);
+  std::error_code ec;
+  if (builtin_dir_) {
+    fs::path sibling = builtin_dir_->parent_path() / "sdk";
+    if (builtin_dir_->filename().empty())
+      sibling = builtin_dir_->parent_path().parent_path() / "sdk";
+    if (fs::is_directory(sibling, ec)) return sibling;
+  }
+  return std::nullopt;
+}
+
 std::vector<StoredTemplate> Store::list(std::vector<std::string>* problems) const {
   std::map<std::string, StoredTemplate> by_id;
   std::vector<std::pair<fs::path, bool>> dirs;

@@ -35,6 +35,10 @@ class Store {
 
   const std::filesystem::path& user_dir() const { return user_dir_; }
   const std::optional<std::filesystem::path>& builtin_dir() const { return builtin_dir_; }
+  // lepton's SDK directory, whose parts templates copy into new components (metadata/lepton.toml):
+  // $LEPTON_SDK_DIR, else `sdk` beside the built-in templates directory (the repo's sdk/, or
+  // <prefix>/share/lepton/sdk), if it exists.
+  std::optional<std::filesystem::path> sdk_dir() const;
 
   // All templates, sorted by id. Broken ones are reported in `problems` (when given) and left out.
   std::vector<StoredTemplate> list(std::vector<std::string>* problems = nullptr) const;

@@ -273,6 +273,58 @@ Result<TemplateInfo> parse_template_manifest(const std::string& text, const std:
   return t;
 }
 
+namespace {
+
+// A relative path that stays inside its base: no root, no "..".
+bool is_inner_path(const std::string& p) {
+  if (p.empty()) return false;
+  fs::path path(p);
+  if (path.has_root_path()) return false;
+  for (const auto& part : path)
+    if (part == "..") return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<SdkInclude>> parse_lepton_metadata(const std::string& text,
+                                                      const std::string& file) {
+  Ctx ctx(file);
+  toml::table doc;
+  try {
+    doc = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    return ctx.at(loc_of(e.source()), "TOML parse error: {}", e.description());
+  }
+  TableReader root(ctx, doc, "lepton's template metadata");
+  LEPTON_CHECK(root.check_keys({"sdk"}));
+  std::vector<SdkInclude> out;
+  const toml::node* sdk = root.get("sdk");
+  if (sdk == nullptr) return out;
+  if (!sdk->is_array_of_tables())
+    return root.wrong_type("sdk", "an array of tables ([[sdk]] with from and to)");
+  size_t index = 0;
+  for (const auto& entry : *sdk->as_array()) {
+    TableReader e(ctx, *entry.as_table(), fmt::format("[[sdk]] #{}", ++index));
+    LEPTON_CHECK(e.check_keys({"from", "to"}));
+    SdkInclude inc;
+    LEPTON_TRY(inc.from, e.string("from"));
+    LEPTON_TRY(inc.to, e.string("to"));
+    if (!is_inner_path(inc.from))
+      return ctx.at(e.value_loc("from"),
+                    "'from' of {} must be a relative path inside lepton's SDK directory, without "
+                    "'..' (got '{}')",
+                    e.what(), inc.from);
+    if (!is_inner_path(inc.to))
+      return ctx.at(e.value_loc("to"),
+                    "'to' of {} must be a relative path inside the component's directory, without "
+                    "'..' (got '{}')",
+                    e.what(), inc.to);
+    out.push_back(std::move(inc));
+  }
+  return out;
+}
+
 Result<TemplateInfo> load_template(const fs::path& dir) {
   fs::path manifest = dir / "metadata" / "spin-template.toml";
   if (!fs::is_regular_file(manifest))
@@ -280,6 +332,10 @@ Result<TemplateInfo> load_template(const fs::path& dir) {
   LEPTON_TRY(auto text, read_file(manifest));
   LEPTON_TRY(auto t, parse_template_manifest(text, manifest.string()));
   t.dir = dir;
+  if (fs::is_regular_file(t.lepton_manifest_path())) {
+    LEPTON_TRY(auto lepton_text, read_file(t.lepton_manifest_path()));
+    LEPTON_TRY(t.sdk, parse_lepton_metadata(lepton_text, t.lepton_manifest_path().string()));
+  }
   for (const auto& [mode, variant] :
        {std::pair{"new_application", &t.new_application}, {"add_component", &t.add_component}}) {
     if (!*variant) continue;
@@ -581,6 +637,27 @@ Result<std::vector<fs::path>> run_template(const TemplateInfo& t, const RunOptio
       }
       fs::path out_rel = rel.extension() == ".tmpl" ? fs::path(rel).replace_extension() : rel;
       writes.push_back({target / out_rel, std::move(out)});
+    }
+  }
+
+  // lepton's SDK parts ([[sdk]] in metadata/lepton.toml): copied byte for byte, not rendered.
+  for (const auto& inc : t.sdk) {
+    if (!o.sdk_dir)
+      return fail(
+          "template '{}' needs lepton's SDK ('{}'), but lepton's SDK directory was not found "
+          "(expected 'sdk' beside the built-in templates; set LEPTON_SDK_DIR)",
+          t.id, inc.from);
+    const fs::path from = *o.sdk_dir / inc.from;
+    if (!fs::is_directory(from))
+      return fail("template '{}' needs lepton's SDK directory {}, which does not exist", t.id,
+                  from.string());
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::recursive_directory_iterator(from))
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      LEPTON_TRY(auto bytes, read_file(file));
+      writes.push_back({target / inc.to / file.lexically_relative(from), std::move(bytes)});
     }
   }
 

@@ -50,6 +50,17 @@ struct CreateDir {
   bool at_manifest = false;
 };
 
+// lepton's addition to Spin's format (metadata/lepton.toml, which Spin does not read): a
+// directory of lepton's SDK copied, unrendered, into the new component, so that templates share
+// one copy of the SDK (the repo's sdk/) instead of carrying their own.
+//   [[sdk]]
+//   from = "c/http"      # a directory under lepton's SDK directory
+//   to = "lepton-sdk"    # where it goes, relative to the component's directory
+struct SdkInclude {
+  std::string from;
+  std::string to;
+};
+
 struct TemplateInfo {
   std::filesystem::path dir;
   std::string id;
@@ -59,10 +70,12 @@ struct TemplateInfo {
   std::optional<Variant> add_component;
   std::vector<Parameter> parameters;  // in file order
   std::vector<CreateDir> outputs;
+  std::vector<SdkInclude> sdk;  // from metadata/lepton.toml
 
   std::filesystem::path manifest_path() const { return dir / "metadata" / "spin-template.toml"; }
   std::filesystem::path content_dir() const { return dir / "content"; }
   std::filesystem::path snippets_dir() const { return dir / "metadata" / "snippets"; }
+  std::filesystem::path lepton_manifest_path() const { return dir / "metadata" / "lepton.toml"; }
   const Parameter* parameter(std::string_view id) const;
   bool matches_all_tags(const std::vector<std::string>& tags) const;
 };
@@ -72,6 +85,9 @@ struct TemplateInfo {
 Result<TemplateInfo> load_template(const std::filesystem::path& dir);
 // The same, from TOML text (`file` names it in errors).
 Result<TemplateInfo> parse_template_manifest(const std::string& text, const std::string& file);
+// The [[sdk]] entries of a metadata/lepton.toml text (strict, as the manifest).
+Result<std::vector<SdkInclude>> parse_lepton_metadata(const std::string& text,
+                                                      const std::string& file);
 
 enum class Mode { kNewApplication, kAddComponent };
 
@@ -88,6 +104,8 @@ struct RunOptions {
   std::function<Result<std::string>(const Parameter&)> prompt;
   // Extra values (tests set "authors" to stay independent of git config).
   std::map<std::string, std::string> special_values;
+  // lepton's SDK directory (Store::sdk_dir()), for templates with [[sdk]] includes.
+  std::optional<std::filesystem::path> sdk_dir;
 };
 
 // Renders `t` per `options`: writes content files (binary ones copied, `.tmpl` stripped),

@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <toml++/toml.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "lepton_process.h"
+#include "support/redis_server.h"
 
 namespace lepton::testing {
 namespace {
@@ -97,7 +100,7 @@ TEST_F(TemplatesCli, NewWithoutTerminalNamesWhatIsMissing) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(
       r.output.find("no template given: use -t TEMPLATE (one of: http-c, http-empty, redirect, "
-                    "static-fileserver)"),
+                    "redis-c, static-fileserver)"),
       std::string::npos)
       << r.output;
 
@@ -240,7 +243,138 @@ TEST_F(TemplatesCli, HttpCAddedToAnEmptyApp) {
   auto resp = server->get("/api/items");
   ASSERT_TRUE(resp.ok()) << resp.error().message;
   EXPECT_EQ(resp->status, 200);
-  EXPECT_EQ(resp->body, "Hello from api! (GET /items)\n");
+  EXPECT_EQ(resp->body, "Hello from api! (GET /api/items)\n");
+}
+
+// The http-c SDK's whole request/response API, through a handler replacing the template's:
+// method, path, query, header lookup (any case), every header, the body (binary safe) in; status,
+// set/add/replace headers and the body (larger than one 4 KiB write) out.
+TEST_F(TemplatesCli, HttpCSdkRequestAndResponseApi) {
+  if (!have_clang_wasi()) GTEST_SKIP() << "clang-19 with a wasm32-wasi sysroot is not installed";
+  const fs::path app = dir_ / "echo";
+  auto r = lepton({"new", "-t", "http-c", "echo", "-o", app.string(), "-a"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ofstream(app / "main.c") << R"(#include <string.h>
+#include "lepton_http.h"
+
+void handle(const lepton_request *req, lepton_response *res) {
+  if (strcmp(req->path, "/teapot") == 0) {
+    lepton_response_set_status(res, 418);
+    return;
+  }
+  if (strcmp(req->path, "/bad-status") == 0) {
+    lepton_response_set_status(res, 1000);
+    lepton_response_print(res, "never sent");
+    return;
+  }
+  if (strcmp(req->path, "/big") == 0) {
+    for (int i = 0; i < 10000; ++i) lepton_response_printf(res, "%04d\n", i);
+    return;
+  }
+  lepton_response_set_status(res, 201);
+  lepton_response_set_header(res, "content-type", "text/plain");
+  lepton_response_set_header(res, "x-replaced", "first");
+  lepton_response_set_header(res, "X-Replaced", "second");
+  lepton_response_add_header(res, "x-many", "a");
+  lepton_response_add_header(res, "x-many", "b");
+  bool bad = lepton_response_set_header(res, "bad name", "x") ||
+             lepton_response_set_header(res, "x-bad", "a\r\nb");
+  const char *h = lepton_request_header(req, "X-TEST");
+  size_t headers = 0;
+  for (size_t i = 0; i < req->header_count; ++i)
+    if (strncmp(req->headers[i].name, "x-", 2) == 0) headers++;
+  lepton_response_printf(res, "%s %s q=[%s] x-test=%s missing=%s x-headers=%zu bad=%d len=%zu\n",
+                         req->method, req->path, req->query, h ? h : "-",
+                         lepton_request_header(req, "x-missing") ? "yes" : "no", headers, bad,
+                         req->body_len);
+  lepton_response_write(res, req->body, req->body_len);
+}
+)";
+  build(app / "spin.toml", "echo");
+  std::string failure;
+  auto server = LeptonServer::start({"-f", (app / "spin.toml").string()}, &failure);
+  ASSERT_TRUE(server) << failure;
+  const std::string body("body\0with nul", 13);
+  auto resp = server->request("PUT", "/items/7?a=1&b=2", body,
+                              {{"x-test", "yes"}, {"x-other", "1"}, {"x-other", "2"}});
+  ASSERT_TRUE(resp.ok()) << resp.error().message;
+  EXPECT_EQ(resp->status, 201);
+  EXPECT_EQ(resp->body,
+            "PUT /items/7 q=[a=1&b=2] x-test=yes missing=no x-headers=3 bad=0 len=13\n" + body);
+  EXPECT_EQ(resp->header("content-type"), "text/plain");
+  EXPECT_EQ(resp->header("x-replaced"), "second");
+  std::vector<std::string> many;
+  for (const auto& h : resp->headers)
+    if (h.name == "x-many") many.push_back(h.value);
+  EXPECT_EQ(many, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(http::find_header(resp->headers, "x-bad"), std::nullopt);
+
+  resp = server->get("/no-query");
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->body, "GET /no-query q=[] x-test=- missing=no x-headers=0 bad=0 len=0\n");
+  resp = server->get("/teapot");
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->status, 418);
+  EXPECT_EQ(resp->body, "");
+  resp = server->get("/bad-status");
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->status, 500);
+  EXPECT_EQ(resp->body, "");
+  resp = server->get("/big");
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->body.size(), 50000u);
+  EXPECT_EQ(resp->body.substr(resp->body.size() - 5), "9999\n");
+}
+
+// redis-c: `lepton new`, its build command, `lepton up` against a real redis-server, PUBLISH;
+// the template's handler prints each message to the component's stdout log.
+TEST_F(TemplatesCli, RedisCFromNewToLoggedMessage) {
+  if (!have_clang_wasi()) GTEST_SKIP() << "clang-19 with a wasm32-wasi sysroot is not installed";
+  std::string why;
+  auto redis = RedisServer::start(&why);
+  if (!redis && !RedisServer::binary()) GTEST_SKIP() << why;
+  ASSERT_TRUE(redis) << why;
+  const fs::path app = dir_ / "listener";
+  auto r = lepton({"new", "-t", "redis-c", "listener", "-o", app.string(), "-a", "-v",
+                   "redis-address=" + redis->url(), "-v", "redis-channel=jobs"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::is_regular_file(app / "lepton-sdk" / "lepton_redis.h"));
+  build(app / "spin.toml", "listener");
+  std::string failure;
+  auto server = LeptonServer::start_until({"-f", (app / "spin.toml").string()},
+                                          "Active Channels on [^\n]*\n", &failure);
+  ASSERT_TRUE(server) << failure;
+  EXPECT_TRUE(server->wait_for_output("/jobs: [listener]")) << server->output();
+  EXPECT_EQ(redis->command({"PUBLISH", "jobs", "first job"}), "1");
+  EXPECT_EQ(redis->command({"PUBLISH", "other", "not for us"}), "0");
+  EXPECT_EQ(redis->command({"PUBLISH", "jobs", "second job"}), "1");
+  EXPECT_TRUE(server->wait_for_output("listener received: second job\n")) << server->output();
+  const fs::path log = app / ".spin" / "logs" / "listener_stdout.txt";
+  std::string text;
+  for (int i = 0; i < 100 && text.find("second job") == std::string::npos; ++i) {
+    text = slurp(log);
+    if (text.find("second job") == std::string::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(text, "listener received: first job\nlistener received: second job\n");
+  EXPECT_EQ(server->output().find("failed to handle"), std::string::npos) << server->output();
+}
+
+TEST_F(TemplatesCli, RedisCAddedToAnApp) {
+  const fs::path app = dir_ / "site";
+  auto r = lepton({"new", "-t", "http-empty", "site", "-o", app.string(), "-a"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = lepton({"add", "-t", "redis-c", "worker", "-f", (app / "spin.toml").string(), "-a", "-v",
+              "redis-channel=work"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = toml::parse_file((app / "spin.toml").string());
+  auto* trigger = doc["trigger"]["redis"][0].as_table();
+  ASSERT_NE(trigger, nullptr);
+  EXPECT_EQ((*trigger)["channel"].value_or(std::string()), "work");
+  EXPECT_EQ((*trigger)["address"].value_or(std::string()), "redis://localhost:6379");
+  EXPECT_EQ(doc["component"]["worker"]["source"].value_or(std::string()), "worker/main.wasm");
+  EXPECT_EQ(slurp(app / "worker" / "lepton-sdk" / "lepton_redis.c"),
+            slurp(kRepo / "sdk" / "c" / "redis" / "lepton_redis.c"));
 }
 
 TEST_F(TemplatesCli, StaticFileserverServesTheAssetDirectory) {

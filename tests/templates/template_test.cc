@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "templates/liquid.h"
@@ -140,8 +141,8 @@ TEST(TemplateMetadata, MissingSnippetFileIsAnError) {
 
 void render_shipped(const std::string& id, const fs::path& out);
 
-TEST(TemplateMetadata, ShippedTemplatesLoadRenderAndCarryTheSdk) {
-  for (const char* id : {"http-empty", "http-c", "redirect", "static-fileserver"}) {
+TEST(TemplateMetadata, ShippedTemplatesLoadAndRender) {
+  for (const char* id : {"http-empty", "http-c", "redis-c", "redirect", "static-fileserver"}) {
     SCOPED_TRACE(id);
     auto t = load_template(kRepoTemplates / id);
     ASSERT_TRUE(t.ok()) << t.error().message;
@@ -149,11 +150,85 @@ TEST(TemplateMetadata, ShippedTemplatesLoadRenderAndCarryTheSdk) {
     render_shipped(id,
                    fs::temp_directory_path() / fmt::format("lepton-shipped-{}-{}", id, getpid()));
   }
-  // The C templates ship a copy of the C SDK header; the copies must not drift.
-  for (const char* id : {"http-c", "redirect", "static-fileserver"})
-    EXPECT_EQ(slurp(kRepoTemplates / id / "content" / "lepton_http.h"),
-              slurp(kRepoTemplates / ".." / "sdk" / "c" / "lepton_http.h"))
-        << id;
+}
+
+// Every file under `dir`, relative, with its bytes.
+std::map<std::string, std::string> tree(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file())
+      out[e.path().lexically_relative(dir).generic_string()] = slurp(e.path());
+  return out;
+}
+
+// The C templates carry no copy of the SDK: rendering puts lepton's sdk/ parts they name in
+// metadata/lepton.toml into the new component, byte for byte (not rendered as templates).
+TEST(RunTemplate, CTemplatesGetTheSdkFromLeptonsSdkDirectory) {
+  const fs::path sdk = (kRepoTemplates / ".." / "sdk").lexically_normal();
+  for (auto [id, part] :
+       std::vector<std::pair<std::string, std::string>>{{"http-c", "c/http"},
+                                                        {"redis-c", "c/redis"},
+                                                        {"redirect", "c/wagi"},
+                                                        {"static-fileserver", "c/wagi"}}) {
+    SCOPED_TRACE(id);
+    auto t = load_template(kRepoTemplates / id);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    ASSERT_EQ(t->sdk.size(), 1u);
+    EXPECT_EQ(t->sdk[0].from, part);
+    EXPECT_EQ(t->sdk[0].to, "lepton-sdk");
+    for (const auto& [rel, bytes] : tree(t->content_dir()))
+      EXPECT_EQ(rel.find("lepton_"), std::string::npos) << rel << " is a copy of SDK code";
+    TempDir tmp;
+    RunOptions o = {};
+    o.name = "sdk-app";
+    o.output_path = tmp.path() / "app";
+    o.accept_defaults = true;
+    o.values = {{"redirect-from", "/from"}, {"redirect-to", "/to"}};
+    std::erase_if(o.values, [&](const auto& kv) { return t->parameter(kv.first) == nullptr; });
+    o.special_values["authors"] = "A";
+    o.sdk_dir = sdk;
+    auto done = run_template(*t, o);
+    ASSERT_TRUE(done.ok()) << done.error().message;
+    auto want = tree(sdk / part);
+    ASSERT_FALSE(want.empty());
+    EXPECT_EQ(tree(tmp.path() / "app" / "lepton-sdk"), want);
+    // Without lepton's SDK directory the template cannot be rendered, and says why.
+    o.sdk_dir.reset();
+    o.allow_overwrite = true;
+    auto refused = run_template(*t, o);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("needs lepton's SDK ('" + part + "')"),
+              std::string::npos)
+        << refused.error().message;
+    o.sdk_dir = tmp.path() / "no-sdk";
+    refused = run_template(*t, o);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("which does not exist"), std::string::npos)
+        << refused.error().message;
+  }
+}
+
+TEST(TemplateMetadata, LeptonMetadataIsStrict) {
+  auto ok = parse_lepton_metadata("[[sdk]]\nfrom = \"c/http\"\nto = \"sdk\"\n", "l.toml");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  ASSERT_EQ(ok->size(), 1u);
+  auto error = [](const std::string& text) {
+    auto r = parse_lepton_metadata(text, "l.toml");
+    EXPECT_FALSE(r.ok()) << text;
+    return r.ok() ? std::string() : r.error().message;
+  };
+  EXPECT_NE(error("sdks = []\n").find("l.toml:1:1: unknown field 'sdks'"), std::string::npos);
+  EXPECT_NE(error("[[sdk]]\nfrom = \"c/http\"\n").find("missing field 'to' in [[sdk]] #1"),
+            std::string::npos);
+  EXPECT_NE(error("[[sdk]]\nfrom = \"c\"\nto = \"x\"\ninto = \"y\"\n")
+                .find("unknown field 'into' in [[sdk]] #1"),
+            std::string::npos);
+  EXPECT_NE(error("[[sdk]]\nfrom = \"../etc\"\nto = \"x\"\n")
+                .find("l.toml:2:8: 'from' of [[sdk]] #1 must be a relative path"),
+            std::string::npos);
+  EXPECT_NE(error("[[sdk]]\nfrom = \"c\"\nto = \"/abs\"\n").find("'to' of [[sdk]] #1"),
+            std::string::npos);
+  EXPECT_NE(error("sdk = \"c\"\n").find("invalid type for 'sdk'"), std::string::npos);
 }
 
 // Every content file of a shipped template must render (a stray `{{` in C code would not), and
@@ -168,6 +243,7 @@ void render_shipped(const std::string& id, const fs::path& out) {
   o.values = {{"redirect-from", "/from"}, {"redirect-to", "/to"}};
   std::erase_if(o.values, [&](const auto& kv) { return t->parameter(kv.first) == nullptr; });
   o.special_values["authors"] = "A";
+  o.sdk_dir = kRepoTemplates / ".." / "sdk";
   auto done = run_template(*t, o);
   ASSERT_TRUE(done.ok()) << done.error().message;
   for (const auto& entry : fs::recursive_directory_iterator(t->content_dir())) {
@@ -361,7 +437,7 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
   std::vector<std::string> ids;
   for (const auto& s : store.list()) ids.push_back(s.info.id + (s.builtin ? "*" : ""));
   EXPECT_EQ(ids, (std::vector<std::string>{"http-c*", "http-empty*", "plain", "redirect*",
-                                           "redis-demo", "static-fileserver*"}));
+                                           "redis-c*", "redis-demo", "static-fileserver*"}));
   auto got = store.get("redis-demo");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->installed_from, fs::absolute(kData / "spin-repo").lexically_normal().string());
@@ -381,8 +457,27 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
   auto missing = store.get("nope");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find(
-                "no template 'nope' (available: http-c, http-empty, redirect, redis-demo"),
+                "no template 'nope' (available: http-c, http-empty, redirect, redis-c, redis-demo"),
             std::string::npos);
+}
+
+// lepton's SDK directory is `sdk` beside the built-in templates, unless $LEPTON_SDK_DIR says.
+TEST(TemplateStore, SdkDirIsBesideTheBuiltInTemplates) {
+  unsetenv("LEPTON_SDK_DIR");
+  TempDir tmp;
+  const fs::path repo_sdk = kRepoTemplates / ".." / "sdk";
+  EXPECT_EQ(Store(tmp.path(), kRepoTemplates).sdk_dir(), kRepoTemplates.parent_path() / "sdk");
+  EXPECT_TRUE(fs::is_directory(*Store(tmp.path(), kRepoTemplates).sdk_dir()));
+  fs::create_directories(tmp.path() / "share" / "lepton" / "templates");
+  EXPECT_EQ(Store(tmp.path(), tmp.path() / "share" / "lepton" / "templates").sdk_dir(),
+            std::nullopt);  // no sdk/ there
+  fs::create_directories(tmp.path() / "share" / "lepton" / "sdk");
+  EXPECT_EQ(Store(tmp.path(), tmp.path() / "share" / "lepton" / "templates").sdk_dir(),
+            tmp.path() / "share" / "lepton" / "sdk");
+  EXPECT_EQ(Store(tmp.path(), std::nullopt).sdk_dir(), std::nullopt);
+  setenv("LEPTON_SDK_DIR", repo_sdk.c_str(), 1);
+  EXPECT_EQ(Store(tmp.path(), std::nullopt).sdk_dir(), repo_sdk);
+  unsetenv("LEPTON_SDK_DIR");
 }
 
 TEST(TemplateStore, InstallsFromTarball) {

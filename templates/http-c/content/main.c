@@ -1,8 +1,8 @@
-// {{project-name}}: an HTTP handler in C. Build: `lepton build` (or the command in spin.toml).
+// {{project-name}}: an HTTP component in C on lepton's C SDK (lepton-sdk/lepton_http.h).
+// Build: `lepton build` (the command in spin.toml needs only clang-19 and wasi-libc).
 #include "lepton_http.h"
 
-int main(void) {
-  lepton_request req = lepton_read_request();
-  return lepton_respondf(200, "text/plain", "Hello from {{project-name}}! (%s %s)\n", req.method,
-                         req.path[0] ? req.path : "/");
+void handle(const lepton_request *req, lepton_response *res) {
+  lepton_response_set_header(res, "content-type", "text/plain");
+  lepton_response_printf(res, "Hello from {{project-name}}! (%s %s)\n", req->method, req->path);
 }

@@ -1,5 +1,5 @@
 // Redirects every request to $DESTINATION (set in spin.toml) with status $STATUS (default 302).
-#include "lepton_http.h"
+#include "lepton_wagi.h"
 
 int main(void) {
   const char *to = getenv("DESTINATION");

@@ -3,7 +3,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "lepton_http.h"
+#include "lepton_wagi.h"
 
 static const char *content_type(const char *path) {
   static const struct {

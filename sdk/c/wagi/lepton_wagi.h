@@ -1,10 +1,11 @@
-/* lepton_http.h: a small single-header C SDK for HTTP handlers run by lepton (or Spin) with the
+/* lepton_wagi.h: a small single-header C SDK for HTTP handlers run by lepton (or Spin) with the
  * WAGI executor (`executor = { type = "wagi" }`): the request arrives as CGI environment
- * variables and stdin, the response leaves on stdout. Build with wasi-libc:
+ * variables and stdin, the response leaves on stdout. (For wasi:http components, see
+ * sdk/c/http/lepton_http.h.) Build with wasi-libc:
  *
- *   clang-19 --target=wasm32-wasi -O2 main.c -o main.wasm
+ *   clang-19 --target=wasm32-wasi -O2 -Ilepton-sdk main.c -o main.wasm
  *
- *   #include "lepton_http.h"
+ *   #include "lepton_wagi.h"
  *   int main(void) {
  *     lepton_request req = lepton_read_request();
  *     if (strcmp(req.method, "GET") != 0) return lepton_respond(405, "text/plain", "GET only\n");
@@ -12,8 +13,8 @@
  *   }
  *
  * Everything is `static inline`: include it in one or many files without a separate source. */
-#ifndef LEPTON_HTTP_H
-#define LEPTON_HTTP_H
+#ifndef LEPTON_WAGI_H
+#define LEPTON_WAGI_H
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -117,4 +118,4 @@ static inline int lepton_redirect(int status, const char *location) {
   return 0;
 }
 
-#endif /* LEPTON_HTTP_H */
+#endif /* LEPTON_WAGI_H */
