@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   Run build = add_build_command(app);
   Run doctor = add_doctor_command(app);
   Run plugins = add_plugins_command(app);
+  Run watch = add_watch_command(app);
   if (auto external = run_external(app, argc, argv)) return *external;
 
   try {
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
     if (sub->get_name() == "build") return build();
     if (sub->get_name() == "doctor") return doctor();
     if (sub->get_name() == "plugins") return plugins();
+    if (sub->get_name() == "watch") return watch();
   }
   return kUsage;
 }
