@@ -289,7 +289,7 @@ class Watcher {
     if (sfd < 0) return spdlog::error("signalfd: {}", strerror(errno)), kFailure;
 
     if (flags_.skip_build) {
-      start_up("starting");
+      start_up();
     } else {
       if (flags_.clear) clear_screen();
       queue_builds(loaded_.buildable);
@@ -456,10 +456,10 @@ class Watcher {
       stop_child(up_pid_, SIGINT, std::chrono::seconds(10));
       up_pid_ = -1;
     }
-    start_up(why);
+    start_up();
   }
 
-  void start_up(const std::string&) {
+  void start_up() {
     std::vector<std::string> args = {"up", "-f", manifest_.string()};
     if (!flags_.profile.empty()) args.insert(args.end(), {"--profile", flags_.profile});
     args.insert(args.end(), up_args_.begin(), up_args_.end());

@@ -167,9 +167,9 @@ TEST_F(WatchCli, SkipBuildRestartsOnAReplacedArtifact) {
   fs::remove(app_ / "next.c");
 
   std::string failure;
-  server_ = LeptonServer::start_command({"watch", "--skip-build", "-f", app_.string(), "--debounce",
-                                         "50", "--listen", listen()},
-                                        R"(Serving (https?://[0-9.]+:[0-9]+))", &failure);
+  server_ = LeptonServer::start_command(
+      {"watch", "--skip-build", "-f", app_.string(), "--debounce", "50", "--listen", listen()},
+      R"(Serving (https?://[0-9.]+:[0-9]+))", &failure);
   ASSERT_TRUE(server_) << failure;
   auto resp = server_->get("/");
   ASSERT_TRUE(resp.ok()) << resp.error().message;
