@@ -18,6 +18,7 @@ Run add_doctor_command(CLI::App& app);
 Run add_plugins_command(CLI::App& app);
 Run add_help_command(CLI::App& app);
 Run add_completions_command(CLI::App& app);
+Run add_watch_command(CLI::App& app);
 
 // `lepton <word>` for a word that is no built-in command: runs the plugin (does not return when
 // it starts), or prints the commands and returns kUsage. nullopt: argv names a built-in command.

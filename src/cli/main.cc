@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   Run plugins = add_plugins_command(app);
   Run help = add_help_command(app);
   Run completions = add_completions_command(app);
+  Run watch = add_watch_command(app);
   if (auto external = run_external(app, argc, argv)) return *external;
 
   try {
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     if (sub->get_name() == "plugins") return plugins();
     if (sub->get_name() == "help") return help();
     if (sub->get_name() == "completions") return completions();
+    if (sub->get_name() == "watch") return watch();
   }
   return kUsage;
 }
