@@ -160,7 +160,10 @@ TEST_F(WatchCli, EditRebuildsBrokenBuildKeepsServingFixRestarts) {
 
 TEST_F(WatchCli, SkipBuildRestartsOnAReplacedArtifact) {
   // Two builds of the app made by the test itself: main.wasm (Hello) and next.wasm (Next).
-  std::string cc = "cd " + app_.string() + " && clang-19 --target=wasm32-wasi -O2 ";
+  // Compiled as the template's build command does (a reactor module with lepton's C SDK).
+  std::string cc = "cd " + app_.string() +
+                   " && clang-19 --target=wasm32-wasi -mexec-model=reactor -O2 -Ilepton-sdk "
+                   "lepton-sdk/*.c ";
   ASSERT_EQ(std::system((cc + "main.c -o main.wasm").c_str()), 0);
   replace_file(app_ / "next.c", source_with("Next"));
   ASSERT_EQ(std::system((cc + "next.c -o next.wasm").c_str()), 0);
