@@ -96,8 +96,8 @@ TEST_F(TemplatesCli, NewWithoutTerminalNamesWhatIsMissing) {
   r = lepton({"new", "hello", "--accept-defaults"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(
-      r.output.find("no template given: use -t TEMPLATE (one of: http-c, http-empty, redirect, "
-                    "static-fileserver)"),
+      r.output.find("no template given: use -t TEMPLATE (one of: http-c, http-empty, http-js, "
+                    "http-py, http-ts, redirect, static-fileserver)"),
       std::string::npos)
       << r.output;
 
