@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "lepton_process.h"
@@ -162,6 +163,20 @@ TEST_F(LangTemplates, AddPutsEachLanguageComponentInItsDirectory) {
   EXPECT_TRUE(fs::exists(app / "ts-part" / "tsconfig.json"));
   EXPECT_TRUE(fs::exists(app / "py-part" / "app.py"));
   EXPECT_FALSE(fs::exists(app / "py-part" / "spin.toml"));
+}
+
+// `lepton doctor` names the node the JS templates would get when it is too old for j2w.
+TEST_F(LangTemplates, DoctorRefusesNodeOlderThan18) {
+  fs::create_directories(dir_ / "bin");
+  std::ofstream(dir_ / "bin" / "node") << "#!/bin/sh\necho 16.20.2\n";
+  fs::permissions(dir_ / "bin" / "node", fs::perms::owner_all);
+  setenv("PATH", ((dir_ / "bin").string() + ":" + saved_path_).c_str(), 1);
+  auto r = run_lepton({"doctor"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("[problem] node: " + (dir_ / "bin" / "node").string() +
+                          " is version '16.20.2'; the Spin JS SDK needs node >= 18"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace
