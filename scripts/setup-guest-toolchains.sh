@@ -11,6 +11,10 @@
 #                                 tests/guests/py/requirements.txt; $LEPTON_PY_VENV,
 #                                 default ~/.cache/lepton/py-venv
 #
+# The language templates (templates/http-js, http-ts, http-py) build with the same toolchains:
+# node >= 18 and npm (each app npm-installs its own SDK, esbuild and TypeScript), and this venv's
+# componentize-py + spin-sdk (tests/integration/templates_lang_test.cc puts its bin/ on PATH).
+#
 # This is the one place that installs wasm-tools; bump its version here only.
 set -euo pipefail
 

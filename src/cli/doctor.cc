@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -125,6 +126,30 @@ Check wasi_libc_check() {
   return c;
 }
 
+// node must be >= 18 for the Spin JS SDK's build tools (j2w / componentize-js).
+Check node_check() {
+  Check c = tool_check("node", "templates http-js, http-ts");
+  if (!c.ok) return c;
+  std::string version;
+  if (FILE* p = popen("node -p process.versions.node 2>/dev/null", "r")) {
+    char buf[64];
+    while (std::fgets(buf, sizeof buf, p) != nullptr) version += buf;
+    pclose(p);
+  }
+  while (!version.empty() && std::isspace(static_cast<unsigned char>(version.back())))
+    version.pop_back();
+  int major = std::atoi(version.c_str());
+  if (major < 18) {
+    c.ok = false;
+    c.detail = fmt::format("{} is version '{}'; the Spin JS SDK needs node >= 18", c.detail,
+                           version.empty() ? "unknown" : version);
+    c.fix = "install Node.js 18 or newer (Debian 12+: sudo apt-get install nodejs npm)";
+  } else {
+    c.detail += " (v" + version + ")";
+  }
+  return c;
+}
+
 Check componentize_py_check() {
   Check c = tool_check("componentize-py", "template http-py");
   if (c.ok) return c;
@@ -223,7 +248,7 @@ int run_doctor(const DoctorFlags& flags) {
   std::vector<Check> checks;
   checks.push_back(tool_check("clang-19", kCTemplates));
   checks.push_back(wasi_libc_check());
-  checks.push_back(tool_check("node", "templates http-js, http-ts"));
+  checks.push_back(node_check());
   checks.push_back(tool_check("npm", "templates http-js, http-ts"));
   checks.push_back(tool_check("python3", "template http-py"));
   checks.push_back(componentize_py_check());

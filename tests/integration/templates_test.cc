@@ -99,8 +99,8 @@ TEST_F(TemplatesCli, NewWithoutTerminalNamesWhatIsMissing) {
   r = lepton({"new", "hello", "--accept-defaults"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(
-      r.output.find("no template given: use -t TEMPLATE (one of: http-c, http-empty, redirect, "
-                    "redis-c, static-fileserver)"),
+      r.output.find("no template given: use -t TEMPLATE (one of: http-c, http-empty, http-js, "
+                    "http-py, http-ts, redirect, redis-c, static-fileserver)"),
       std::string::npos)
       << r.output;
 

@@ -85,14 +85,15 @@ std::unique_ptr<LeptonServer> LeptonServer::start_until(const std::vector<std::s
 
 std::unique_ptr<LeptonServer> LeptonServer::start_command(const std::vector<std::string>& full,
                                                           const std::string& ready,
-                                                          std::string* failure_output) {
+                                                          std::string* failure_output,
+                                                          std::chrono::seconds limit) {
   auto server = std::unique_ptr<LeptonServer>(new LeptonServer());
   server->pid_ = spawn(full, server->out_fd_);
   server->reader_ = std::thread([s = server.get()] { s->read_loop(); });
   std::regex banner(ready);
   std::unique_lock lock(server->mutex_);
   bool matched = false;
-  bool done = server->changed_.wait_for(lock, std::chrono::seconds(60), [&] {
+  bool done = server->changed_.wait_for(lock, limit, [&] {
     std::smatch m;
     if (std::regex_search(server->output_, m, banner)) {
       if (m.size() > 1) server->base_url_ = m[1];

@@ -44,7 +44,7 @@ class LeptonServer {
   static std::unique_ptr<LeptonServer> start_command(
       const std::vector<std::string>& args,
       const std::string& ready = R"(Serving (https?://[0-9.]+:[0-9]+))",
-      std::string* failure_output = nullptr);
+      std::string* failure_output = nullptr, std::chrono::seconds limit = std::chrono::seconds(60));
   ~LeptonServer();
 
   const std::string& base_url() const { return base_url_; }
