@@ -436,8 +436,9 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
 
   std::vector<std::string> ids;
   for (const auto& s : store.list()) ids.push_back(s.info.id + (s.builtin ? "*" : ""));
-  EXPECT_EQ(ids, (std::vector<std::string>{"http-c*", "http-empty*", "plain", "redirect*",
-                                           "redis-c*", "redis-demo", "static-fileserver*"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"http-c*", "http-empty*", "http-js*", "http-py*",
+                                           "http-ts*", "plain", "redirect*", "redis-c*",
+                                           "redis-demo", "static-fileserver*"}));
   auto got = store.get("redis-demo");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->installed_from, fs::absolute(kData / "spin-repo").lexically_normal().string());
@@ -456,9 +457,10 @@ TEST(TemplateStore, InstallsFromDirListsAndUninstalls) {
   EXPECT_EQ(store.uninstall("nope").error().message, "no installed template 'nope'");
   auto missing = store.get("nope");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().message.find(
-                "no template 'nope' (available: http-c, http-empty, redirect, redis-c, redis-demo"),
-            std::string::npos);
+  EXPECT_NE(
+      missing.error().message.find("no template 'nope' (available: http-c, http-empty, http-js, "
+                                   "http-py, http-ts, redirect, redis-c, redis-demo"),
+      std::string::npos);
 }
 
 // lepton's SDK directory is `sdk` beside the built-in templates, unless $LEPTON_SDK_DIR says.
