@@ -90,7 +90,7 @@ Val open(HostCall& c, const std::string& address) {
   RedisState& state = c.instance.state<RedisState>();
   auto it = state.by_address.find(address);
   if (it == state.by_address.end()) {
-    auto client = redis::Client::connect(*parsed, deadline_of(c));
+    auto client = redis::Client::connect(*parsed, deadline_of(c), sc->id);
     if (!client) return other(client.error().message);
     it = state.by_address.emplace(address, std::move(*client)).first;
   }
