@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <mutex>
 
 #include "outbound/client_tls.h"
@@ -88,7 +87,6 @@ TEST_F(RedisTlsTest, SetAndGetOverTlsTrustingTheCa) {
 TEST_F(RedisTlsTest, UntrustedCertificateFailsWithACertificateError) {
   auto c = Client::connect(tls_address(), std::nullopt, "other-ca");
   ASSERT_FALSE(c.ok());
-  std::printf("%s\n", c.error().message.c_str());
   EXPECT_NE(c.error().message.find("certificate verify failed"), std::string::npos)
       << c.error().message;
   EXPECT_NE(c.error().message.find(std::to_string(server_->tls_port())), std::string::npos)
@@ -108,7 +106,6 @@ TEST_F(RedisTlsTest, TlsToAPlainPortFailsTheHandshake) {
   auto c =
       Client::connect(a, std::chrono::steady_clock::now() + std::chrono::seconds(5), "trusting");
   ASSERT_FALSE(c.ok());
-  std::printf("%s\n", c.error().message.c_str());
   EXPECT_NE(c.error().message.find("TLS handshake"), std::string::npos) << c.error().message;
 }
 
