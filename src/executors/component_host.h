@@ -76,7 +76,9 @@ class ComponentHost {
   ComponentLogs& logs() const { return *logs_; }
   const engine::StoreLimits& limits() const { return limits_; }
   // The stores this component may open (its key_value_stores grants).
-  factors::KeyValueAccess key_value() const { return {key_value_, &spec_->key_value_stores}; }
+  factors::KeyValueAccess key_value() const {
+    return {key_value_, &spec_->key_value_stores, spec_->id};
+  }
   // The SQLite databases this component may open (its sqlite_databases grants).
   factors::SqliteAccess sqlite() const { return {sqlite_, &spec_->sqlite_databases}; }
 

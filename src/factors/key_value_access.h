@@ -13,6 +13,7 @@ namespace lepton::factors {
 struct KeyValueAccess {
   const key_value::Stores* stores = nullptr;
   const std::vector<std::string>* granted = nullptr;  // the component's key_value_stores
+  std::string component_id = {};                      // whose [[client_tls]] a rediss:// store uses
 };
 
 enum class OpenError { kNoSuchStore, kAccessDenied };
@@ -25,7 +26,8 @@ inline std::variant<const key_value::Store*, OpenError> open_store(const KeyValu
   if (access.granted != nullptr)
     for (const auto& l : *access.granted) granted |= l == label;
   if (!granted) return OpenError::kAccessDenied;
-  const key_value::Store* store = access.stores ? access.stores->find(label) : nullptr;
+  const key_value::Store* store =
+      access.stores ? access.stores->find(label, access.component_id) : nullptr;
   if (store == nullptr) return OpenError::kNoSuchStore;
   return store;
 }

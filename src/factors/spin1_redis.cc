@@ -205,7 +205,7 @@ wasm_trap_t* call(void* env, wasmtime_caller_t* caller, wasmtime_val_raw_t* args
   if (host != nullptr && host->allowed_hosts != nullptr &&
       host->allowed_hosts->allows_url(*address, "redis")) {
     if (auto parsed = redis::parse_address(*address)) {
-      if (auto client = redis::Client::connect(*parsed, std::nullopt)) {
+      if (auto client = redis::Client::connect(*parsed, std::nullopt, host->component_id)) {
         if (auto r = (*client)->command(argv); r && r->kind != redis::Reply::Kind::kError)
           reply = std::move(*r);
       }

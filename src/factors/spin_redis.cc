@@ -1,8 +1,10 @@
 // Outbound Redis for components: fermyon:spin/redis@2.0.0 (resource `connection`). An address is
 // usable only when the component's allowed_outbound_hosts grants its host and port (scheme
-// redis/rediss, default port 6379); otherwise open fails with `invalid-address`, as in Spin.
-// Connections live in the request's InstanceState: one per address, shared by every handle
-// opened to it, and closed when the request ends.
+// redis with default port 6379, or rediss, which the allow-list knows no default port for, as in
+// Spin); otherwise open fails with `invalid-address`, as in Spin. rediss:// connects over TLS
+// with the component's [[client_tls]] trust (redis/connection.h). Connections live in the
+// request's InstanceState: one per address, shared by every handle opened to it, and closed when
+// the request ends.
 #include <map>
 #include <memory>
 
@@ -90,7 +92,7 @@ Val open(HostCall& c, const std::string& address) {
   RedisState& state = c.instance.state<RedisState>();
   auto it = state.by_address.find(address);
   if (it == state.by_address.end()) {
-    auto client = redis::Client::connect(*parsed, deadline_of(c));
+    auto client = redis::Client::connect(*parsed, deadline_of(c), sc->id);
     if (!client) return other(client.error().message);
     it = state.by_address.emplace(address, std::move(*client)).first;
   }

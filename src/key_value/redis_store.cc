@@ -9,42 +9,42 @@ using redis::Reply;
 Result<std::shared_ptr<RedisPool>> RedisPool::create(const std::string& url) {
   auto address = redis::parse_address(url);
   if (!address) return fail("bad Redis URL: {}", address.error().message);
-  // Fail at startup, not on every request, for what lepton's hiredis cannot do.
-  if (address->scheme == "rediss")
-    return fail("rediss:// (TLS) is not supported: lepton's hiredis has no TLS");
   bool v6 = address->host.find(':') != std::string::npos;
   std::string where =
       fmt::format("{}{}{}:{}", v6 ? "[" : "", address->host, v6 ? "]" : "", address->port);
   return std::shared_ptr<RedisPool>(new RedisPool(std::move(*address), std::move(where)));
 }
 
-Result<RedisPool::Lease> RedisPool::acquire() {
+Result<RedisPool::Lease> RedisPool::acquire(const std::string& component_id) {
+  // Plain connections are the same whoever asks; TLS ones trust what the component's rules say.
+  std::string key = tls() ? component_id : std::string();
   {
     std::lock_guard lock(mu_);
-    if (!idle_.empty()) {
-      auto client = std::move(idle_.back());
-      idle_.pop_back();
-      return Lease(shared_from_this(), std::move(client), true);
+    if (auto it = idle_.find(key); it != idle_.end() && !it->second.empty()) {
+      auto client = std::move(it->second.back());
+      it->second.pop_back();
+      return Lease(shared_from_this(), std::move(client), true, key);
     }
   }
-  auto client = redis::Client::connect(address_, std::nullopt);
+  auto client = redis::Client::connect(address_, std::nullopt, key);
   if (!client) return fail("Redis at {}: {}", where_, client.error().message);
-  return Lease(shared_from_this(), std::move(*client), false);
+  return Lease(shared_from_this(), std::move(*client), false, key);
 }
 
-void RedisPool::give_back(std::unique_ptr<redis::Client> client) {
+void RedisPool::give_back(std::unique_ptr<redis::Client> client, const std::string& component_id) {
   std::lock_guard lock(mu_);
-  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(client));
+  auto& idle = idle_[component_id];
+  if (idle.size() < kMaxIdle) idle.push_back(std::move(client));
 }
 
 void RedisPool::drop_idle() {
-  std::vector<std::unique_ptr<redis::Client>> dropped;
+  std::map<std::string, std::vector<std::unique_ptr<redis::Client>>> dropped;
   std::lock_guard lock(mu_);
   dropped.swap(idle_);
 }
 
 RedisPool::Lease::~Lease() {
-  if (pool_ && client_ && !broken_) pool_->give_back(std::move(client_));
+  if (pool_ && client_ && !broken_) pool_->give_back(std::move(client_), component_id_);
 }
 
 Result<Reply> RedisPool::Lease::command(const std::vector<std::string>& argv) {
@@ -59,10 +59,10 @@ Result<Reply> RedisPool::Lease::command(const std::vector<std::string>& argv) {
 }
 
 Result<Reply> RedisStore::run(const std::vector<std::string>& argv, bool idempotent) const {
-  LEPTON_TRY(auto lease, pool_->acquire());
+  LEPTON_TRY(auto lease, pool_->acquire(component_id_));
   auto reply = lease.command(argv);
   if (!reply && lease.reused() && idempotent) {
-    LEPTON_TRY(auto fresh, pool_->acquire());
+    LEPTON_TRY(auto fresh, pool_->acquire(component_id_));
     reply = fresh.command(argv);
   }
   if (!reply) return std::move(reply).error();
@@ -175,10 +175,10 @@ class RedisCas final : public Cas {
 }  // namespace
 
 Result<std::unique_ptr<Cas>> RedisStore::new_cas(const std::string& key) const {
-  LEPTON_TRY(auto lease, pool_->acquire());
+  LEPTON_TRY(auto lease, pool_->acquire(component_id_));
   auto watched = lease.command({"WATCH", key});
   if (!watched && lease.reused()) {  // a stale pooled connection: once more on a new one
-    LEPTON_TRY(lease, pool_->acquire());
+    LEPTON_TRY(lease, pool_->acquire(component_id_));
     watched = lease.command({"WATCH", key});
   }
   if (!watched) return std::move(watched).error();

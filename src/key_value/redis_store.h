@@ -5,6 +5,7 @@
 // fails (nothing written) when the key changed in between.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,8 +25,12 @@ class RedisPool : public std::enable_shared_from_this<RedisPool> {
   // A connection taken from the pool; given back when the lease ends unless it failed.
   class Lease {
    public:
-    Lease(std::shared_ptr<RedisPool> pool, std::unique_ptr<redis::Client> client, bool reused)
-        : pool_(std::move(pool)), client_(std::move(client)), reused_(reused) {}
+    Lease(std::shared_ptr<RedisPool> pool, std::unique_ptr<redis::Client> client, bool reused,
+          std::string component_id = {})
+        : pool_(std::move(pool)),
+          client_(std::move(client)),
+          reused_(reused),
+          component_id_(std::move(component_id)) {}
     Lease(Lease&&) = default;
     Lease& operator=(Lease&&) = default;
     ~Lease();
@@ -40,27 +45,37 @@ class RedisPool : public std::enable_shared_from_this<RedisPool> {
     std::unique_ptr<redis::Client> client_;
     bool reused_ = false;
     bool broken_ = false;
+    std::string component_id_;
   };
 
-  Result<Lease> acquire();
+  // A connection made for `component_id` (rediss://: its [[client_tls]] rules apply; empty: the
+  // system roots). Idle connections are kept per component.
+  Result<Lease> acquire(const std::string& component_id = {});
   const std::string& where() const { return where_; }
+  bool tls() const { return address_.scheme == "rediss"; }
 
  private:
   RedisPool(redis::Address address, std::string where)
       : address_(std::move(address)), where_(std::move(where)) {}
-  void give_back(std::unique_ptr<redis::Client> client);
+  void give_back(std::unique_ptr<redis::Client> client, const std::string& component_id);
   void drop_idle();
 
   static constexpr size_t kMaxIdle = 64;
   redis::Address address_;
   std::string where_;  // "host:port", for messages
   std::mutex mu_;
-  std::vector<std::unique_ptr<redis::Client>> idle_;
+  std::map<std::string, std::vector<std::unique_ptr<redis::Client>>> idle_;  // by component
 };
 
 class RedisStore final : public Store {
  public:
-  explicit RedisStore(std::shared_ptr<RedisPool> pool) : pool_(std::move(pool)) {}
+  explicit RedisStore(std::shared_ptr<RedisPool> pool, std::string component_id = {})
+      : pool_(std::move(pool)), component_id_(std::move(component_id)) {}
+  // The same store as used by `component_id` (rediss://: its [[client_tls]] rules apply).
+  std::unique_ptr<RedisStore> for_component(const std::string& component_id) const {
+    return std::make_unique<RedisStore>(pool_, component_id);
+  }
+  bool tls() const { return pool_->tls(); }
 
   Result<std::optional<std::string>> get(const std::string& key) const override;
   Status set(const std::string& key, std::string_view value) const override;
@@ -79,6 +94,7 @@ class RedisStore final : public Store {
   // reused connection (the server restarted since) is tried once more on a new one.
   Result<redis::Reply> run(const std::vector<std::string>& argv, bool idempotent = true) const;
   std::shared_ptr<RedisPool> pool_;
+  std::string component_id_;
 };
 
 }  // namespace lepton::key_value

@@ -316,4 +316,14 @@ const Store* Stores::find(const std::string& label) const {
   return it == stores_.end() ? nullptr : it->second.get();
 }
 
+const Store* Stores::find(const std::string& label, const std::string& component_id) const {
+  const Store* shared = find(label);
+  const auto* redis = dynamic_cast<const RedisStore*>(shared);
+  if (redis == nullptr || !redis->tls() || component_id.empty()) return shared;
+  std::lock_guard lock(views_mu_);
+  auto& view = views_[{label, component_id}];
+  if (!view) view = redis->for_component(component_id);
+  return view.get();
+}
+
 }  // namespace lepton::key_value

@@ -128,10 +128,15 @@ class Stores {
                                               const std::vector<StoreSpec>& extra);
   // nullptr when the label is not configured.
   const Store* find(const std::string& label) const;
+  // As find(), as seen by component `component_id`: a rediss:// store connects with that
+  // component's [[client_tls]] trust (its own view, made once and kept).
+  const Store* find(const std::string& label, const std::string& component_id) const;
   bool has(const std::string& label) const { return find(label) != nullptr; }
 
  private:
   std::map<std::string, std::unique_ptr<Store>> stores_;
+  mutable std::mutex views_mu_;
+  mutable std::map<std::pair<std::string, std::string>, std::unique_ptr<Store>> views_;
 };
 
 }  // namespace lepton::key_value

@@ -1,60 +1,19 @@
 #include "redis/client.h"
 
-#include <hiredis/hiredis.h>
-#include <sys/time.h>
-
 #include <algorithm>
 #include <charconv>
 
-#include "outbound/outbound.h"
+#include "redis/connection.h"
 
 namespace lepton::redis {
 
 namespace {
 
-// The smaller of `limit` and the time left before `deadline` (at least 1 ms, so that a passed
-// deadline fails at once instead of meaning "no timeout").
-timeval timeout(std::chrono::milliseconds limit,
-                std::optional<Client::Clock::time_point> deadline) {
-  if (deadline) {
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Client::Clock::now());
-    limit = std::clamp(left, std::chrono::milliseconds(1), limit);
-  }
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(limit.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((limit.count() % 1000) * 1000);
-  return tv;
-}
-
-Reply convert(const redisReply* r) {
-  Reply out;
-  switch (r->type) {
-    case REDIS_REPLY_STATUS:
-      out.kind = Reply::Kind::kStatus;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.kind = Reply::Kind::kError;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.kind = Reply::Kind::kInteger;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_STRING:
-      out.kind = Reply::Kind::kString;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.kind = Reply::Kind::kArray;
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
-      break;
-    default:
-      out.kind = Reply::Kind::kNil;
-      break;
-  }
-  return out;
+// The sooner of now + `limit` and `deadline`.
+Client::Clock::time_point until(std::chrono::seconds limit,
+                                std::optional<Client::Clock::time_point> deadline) {
+  auto t = Client::Clock::now() + limit;
+  return deadline ? std::min(t, *deadline) : t;
 }
 
 }  // namespace
@@ -109,30 +68,17 @@ Result<Address> parse_address(std::string_view url) {
   return a;
 }
 
+Client::Client(std::unique_ptr<Connection> connection, std::optional<Clock::time_point> deadline)
+    : connection_(std::move(connection)), deadline_(deadline) {}
+
 Result<std::unique_ptr<Client>> Client::connect(const Address& address,
-                                                std::optional<Clock::time_point> deadline) {
-  // Debian 12's hiredis (0.14) is built without TLS support.
-  if (address.scheme == "rediss")
-    return fail("rediss:// (TLS) is not supported: lepton's hiredis has no TLS");
-  // [outbound_networking] block_networks: resolve here, drop blocked addresses, and connect to
-  // the first one left (hiredis would resolve the name itself).
-  std::string host = address.host;
-  if (!outbound::blocked_networks().empty()) {
-    auto addresses = outbound::resolve_allowed(address.host, address.port);
-    if (!addresses)
-      return addresses.error().context(
-          fmt::format("connecting to {}:{}", address.host, address.port));
-    host = outbound::ip_text(reinterpret_cast<const sockaddr*>(&addresses->front()));
-  }
-  redisContext* c =
-      redisConnectWithTimeout(host.c_str(), address.port, timeout(kConnectTimeout, deadline));
-  if (c == nullptr) return fail("connecting to {}:{}: out of memory", address.host, address.port);
-  if (c->err != 0) {
-    Error e = fail("connecting to {}:{}: {}", address.host, address.port, c->errstr);
-    redisFree(c);
-    return e;
-  }
-  auto client = std::unique_ptr<Client>(new Client(c, deadline));
+                                                std::optional<Clock::time_point> deadline,
+                                                std::string_view component_id) {
+  // [outbound_networking] block_networks applies (Connection resolves with resolve_allowed).
+  Connection::Options options;
+  options.component_id = std::string(component_id);
+  LEPTON_TRY(auto connection, Connection::open(address, options, until(kConnectTimeout, deadline)));
+  auto client = std::unique_ptr<Client>(new Client(std::move(connection), deadline));
   auto check = [](Result<Reply> r) -> Status {
     if (!r) return std::move(r).error();
     if (r->kind == Reply::Kind::kError) return Error{r->text};
@@ -148,23 +94,19 @@ Result<std::unique_ptr<Client>> Client::connect(const Address& address,
   return client;
 }
 
-Client::~Client() { redisFree(context_); }
+Client::~Client() = default;
 
 Result<Reply> Client::command(const std::vector<std::string>& argv) {
-  if (context_->err != 0) return fail("connection failed earlier: {}", context_->errstr);
-  redisSetTimeout(context_, timeout(kCommandTimeout, deadline_));
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
+  if (broken_) return fail("the connection to {} failed earlier", connection_->where());
+  auto deadline = until(kCommandTimeout, deadline_);
+  Status sent = connection_->send({argv}, deadline);
+  if (!sent) {
+    broken_ = true;
+    return std::move(sent).error();
   }
-  auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lens.data()));
-  if (reply == nullptr) return fail("{}", context_->errstr[0] ? context_->errstr : "no reply");
-  Reply out = convert(reply);
-  freeReplyObject(reply);
-  return out;
+  auto reply = connection_->receive(deadline);
+  if (!reply) broken_ = true;
+  return reply;
 }
 
 }  // namespace lepton::redis

@@ -1,5 +1,6 @@
-// A blocking Redis client over hiredis: one TCP connection, commands as argument vectors, replies
-// as plain values. Used by the outbound Redis host interfaces (factors/spin_redis.cc).
+// A blocking Redis client: one connection (TCP for redis://, TLS for rediss://, see
+// connection.h), commands as argument vectors, replies as plain values. Used by the outbound
+// Redis host interfaces (factors/spin_redis.cc, spin1_redis.cc) and the key-value backend.
 #pragma once
 
 #include <chrono>
@@ -11,8 +12,6 @@
 #include <vector>
 
 #include "common/result.h"
-
-struct redisContext;
 
 namespace lepton::redis {
 
@@ -35,6 +34,8 @@ struct Reply {
   std::vector<Reply> elements;
 };
 
+class Connection;
+
 class Client {
  public:
   using Clock = std::chrono::steady_clock;
@@ -42,9 +43,12 @@ class Client {
   static constexpr std::chrono::seconds kConnectTimeout{5};
   static constexpr std::chrono::seconds kCommandTimeout{30};
 
-  // Connects (and AUTH / SELECT when the address asks), never waiting past `deadline`.
+  // Connects (and AUTH / SELECT when the address asks), never waiting past `deadline`. For
+  // rediss://, `component_id` selects the [[client_tls]] rules that apply (empty: none, the
+  // system roots are trusted).
   static Result<std::unique_ptr<Client>> connect(const Address& address,
-                                                 std::optional<Clock::time_point> deadline);
+                                                 std::optional<Clock::time_point> deadline,
+                                                 std::string_view component_id = {});
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -54,9 +58,9 @@ class Client {
   Result<Reply> command(const std::vector<std::string>& argv);
 
  private:
-  Client(redisContext* context, std::optional<Clock::time_point> deadline)
-      : context_(context), deadline_(deadline) {}
-  redisContext* context_;
+  Client(std::unique_ptr<Connection> connection, std::optional<Clock::time_point> deadline);
+  std::unique_ptr<Connection> connection_;
+  bool broken_ = false;
   std::optional<Clock::time_point> deadline_;
 };
 

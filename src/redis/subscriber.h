@@ -29,6 +29,8 @@ class Subscriber {
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds initial_backoff{100};  // doubled after each failed attempt
     std::chrono::milliseconds max_backoff{5000};
+    // rediss://: whose [[client_tls]] rules apply (empty: the system roots are trusted).
+    std::string component_id = {};
   };
 
   Subscriber(Address address, std::vector<std::string> channels, Handler handler, Options options);
@@ -55,7 +57,7 @@ class Subscriber {
   enum class Wait { kReady, kTimeout, kStopped };
 
   Result<std::unique_ptr<Connection>> open();
-  Wait wait(int fd, short events, std::chrono::steady_clock::time_point deadline) const;
+  Wait wait(std::chrono::steady_clock::time_point deadline) const;
   void run();
   // Reads until the connection fails (returns why) or stop() is called (returns "").
   std::string serve(Connection& c);

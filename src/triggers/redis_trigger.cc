@@ -29,11 +29,6 @@ Result<std::unique_ptr<RedisTrigger>> RedisTrigger::create(const AppRuntime& run
     if (!address)
       return fail("Redis trigger '{}': invalid address \"{}\": {}", t.id, *url,
                   address.error().message);
-    if (address->scheme == "rediss")
-      return fail(
-          "Redis trigger '{}': rediss:// (TLS) is not supported: lepton's hiredis has no TLS",
-          t.id);
-
     const executors::RedisExecutor* executor = nullptr;
     if (auto it = trigger->executors_.find(t.component); it != trigger->executors_.end()) {
       executor = it->second.get();
@@ -51,6 +46,7 @@ Result<std::unique_ptr<RedisTrigger>> RedisTrigger::create(const AppRuntime& run
       sub = std::make_unique<Subscription>();
       sub->url = *url;
       sub->address = *address;
+      sub->component_id = t.component;  // rediss://: its [[client_tls]] rules apply
     }
     sub->channels[*channel].push_back(executor);
   }
@@ -64,10 +60,14 @@ Status RedisTrigger::start() {
     std::vector<std::string> channels;
     for (const auto& [channel, executors] : sub->channels) channels.push_back(channel);
     const Subscription* s = sub.get();
+    redis::Subscriber::Options options;
+    options.component_id = sub->component_id;
     sub->subscriber = std::make_unique<redis::Subscriber>(
-        sub->address, channels, [this, s](const std::string& channel, const std::string& payload) {
+        sub->address, channels,
+        [this, s](const std::string& channel, const std::string& payload) {
           deliver(*s, channel, payload);
-        });
+        },
+        options);
     std::string display = sub->subscriber->display();
     spdlog::info("Connecting to Redis server at {}", display);
     if (auto ok = sub->subscriber->connect(); !ok)

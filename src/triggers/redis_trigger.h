@@ -36,6 +36,7 @@ class RedisTrigger {
   struct Subscription {
     std::string url;  // as resolved
     redis::Address address;
+    std::string component_id;  // the first component subscribed here: whose [[client_tls]]
     std::map<std::string, std::vector<const executors::RedisExecutor*>> channels;
     std::unique_ptr<redis::Subscriber> subscriber;
   };

@@ -252,12 +252,14 @@ TEST(RedisKeyValueStore, UnreachableServerIsAnErrorOfEachOperation) {
 }
 
 TEST(RedisKeyValueStore, BadUrlsFailAtOpen) {
-  for (const char* url : {"http://localhost", "redis://", "redis://host:99999", "rediss://h"}) {
+  for (const char* url : {"http://localhost", "redis://", "redis://host:99999", "rediss://h:0"}) {
     auto stores = Stores::open(std::nullopt, {{"default", std::nullopt, std::string(url)}});
     ASSERT_FALSE(stores) << url;
     EXPECT_NE(stores.error().message.find("key-value store 'default'"), std::string::npos)
         << stores.error().message;
   }
+  // rediss:// (TLS) is accepted; like redis://, the server is not contacted at open.
+  EXPECT_TRUE(Stores::open(std::nullopt, {{"default", std::nullopt, "rediss://h"}}));
 }
 
 }  // namespace

@@ -33,14 +33,6 @@ TEST(RedisAddress, RejectsMalformedAddresses) {
     EXPECT_FALSE(parse_address(bad).ok()) << bad;
 }
 
-TEST(RedisClient, RedissIsRefusedWithTheReason) {
-  auto a = parse_address("rediss://127.0.0.1");
-  ASSERT_TRUE(a.ok());
-  auto c = Client::connect(*a, std::nullopt);
-  ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.error().message.find("TLS"), std::string::npos);
-}
-
 TEST(RedisClient, PassedDeadlineFailsFast) {
   auto a = parse_address("redis://127.0.0.1:1");
   ASSERT_TRUE(a.ok());

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "support/test_ca.h"
+
 namespace lepton::testing {
 
 namespace {
@@ -81,6 +83,23 @@ void RedisServer::kill_now() {
 }
 
 std::unique_ptr<RedisServer> RedisServer::start_on(uint16_t port_number, std::string* why) {
+  return launch(port_number, {}, why);
+}
+
+std::unique_ptr<RedisServer> RedisServer::start_tls(const TestCa& ca, std::string* why) {
+  uint16_t tls = free_port();
+  auto server = launch(free_port(),
+                       {"--tls-port", std::to_string(tls), "--tls-cert-file",
+                        ca.server_cert().string(), "--tls-key-file", ca.server_key().string(),
+                        "--tls-ca-cert-file", ca.ca_cert().string(), "--tls-auth-clients", "no"},
+                       why);
+  if (server) server->tls_port_ = tls;
+  return server;
+}
+
+std::unique_ptr<RedisServer> RedisServer::launch(uint16_t port_number,
+                                                 const std::vector<std::string>& extra,
+                                                 std::string* why) {
   auto bin = binary();
   if (!bin) {
     *why = "redis-server not found on PATH (install the redis-server package: scripts/setup.sh)";
@@ -97,8 +116,14 @@ std::unique_ptr<RedisServer> RedisServer::start_on(uint16_t port_number, std::st
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
-    execl(bin->c_str(), bin->c_str(), "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-          "--appendonly", "no", "--dir", server->dir_.c_str(), static_cast<char*>(nullptr));
+    std::vector<std::string> args{
+        *bin, "--port",       port, "--bind", "127.0.0.1",          "--save",
+        "",   "--appendonly", "no", "--dir",  server->dir_.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin->c_str(), argv.data());
     _exit(127);
   }
   server->pid_ = pid;
