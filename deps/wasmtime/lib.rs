@@ -150,3 +150,81 @@ pub unsafe extern "C" fn lepton_linker_get_indexed(
     }
     written
 }
+
+// Cranelift's incremental compilation cache, on disk: one file per compiled function, named by
+// the hex of its cache key (a hash of the function's IR and the compiler settings). A file holds
+// the key followed by the value, and is only trusted when the stored key matches. Writes go to a
+// temporary name and are renamed into place, so concurrent lepton processes never see half a
+// file. Any I/O error is a cache miss or a failed insert, never a compile error.
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::Arc;
+use wasmtime_c_api::wasmtime::CacheStore;
+
+#[derive(Debug)]
+struct DirCacheStore {
+    dir: PathBuf,
+}
+
+impl DirCacheStore {
+    fn path(&self, key: &[u8]) -> PathBuf {
+        let mut name = String::with_capacity(2 * key.len().min(64) + 4);
+        for b in key.iter().take(64) {
+            name.push_str(&format!("{b:02x}"));
+        }
+        // Two-level fan-out keeps directories small (tens of thousands of functions per engine).
+        let (head, _) = name.split_at(name.len().min(2));
+        self.dir.join(head).join(&name)
+    }
+}
+
+impl CacheStore for DirCacheStore {
+    fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        let bytes = std::fs::read(self.path(key)).ok()?;
+        if bytes.len() < 4 {
+            return None;
+        }
+        let key_len = u32::from_le_bytes(bytes[..4].try_into().ok()?) as usize;
+        if bytes.len() < 4 + key_len || &bytes[4..4 + key_len] != key {
+            return None;
+        }
+        Some(Cow::Owned(bytes[4 + key_len..].to_vec()))
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        let path = self.path(key);
+        let Some(parent) = path.parent() else { return false };
+        if std::fs::create_dir_all(parent).is_err() {
+            return false;
+        }
+        let mut bytes = Vec::with_capacity(4 + key.len() + value.len());
+        bytes.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(&value);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, &bytes).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+            return false;
+        }
+        std::fs::rename(&tmp, &path).is_ok()
+    }
+}
+
+/// Turns on Cranelift's incremental compilation cache in directory `dir` (`len` bytes of UTF-8,
+/// created on first insert).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lepton_config_incremental_cache_set(
+    config: *mut wasm_config_t,
+    dir: *const u8,
+    len: usize,
+) -> Option<Box<wasmtime_error_t>> {
+    let config = unsafe { &mut *(config as *mut Config) };
+    let dir = match std::str::from_utf8(unsafe { std::slice::from_raw_parts(dir, len) }) {
+        Ok(d) => PathBuf::from(d),
+        Err(_) => return Some(Box::new(wasmtime_error_t::from(format_err!("cache dir is not UTF-8")))),
+    };
+    match config.enable_incremental_compilation(Arc::new(DirCacheStore { dir })) {
+        Ok(_) => None,
+        Err(error) => Some(Box::new(wasmtime_error_t::from(format_err!("{error:#}")))),
+    }
+}

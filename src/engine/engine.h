@@ -34,6 +34,10 @@ struct EngineOptions {
   std::filesystem::path cache_dir;  // empty = $XDG_CACHE_HOME/lepton/modules
 };
 
+// $XDG_CACHE_HOME/lepton/modules (else ~/.cache/lepton/modules): compiled modules, and under
+// functions/ Cranelift's per-function incremental cache.
+std::filesystem::path default_cache_dir();
+
 // Whether this kernel has the PAGEMAP_SCAN ioctl (Linux >= 6.7).
 bool pagemap_scan_supported();
 

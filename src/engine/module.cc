@@ -35,14 +35,6 @@ std::string to_hex(std::string_view raw) {
   return hex;
 }
 
-std::filesystem::path default_cache_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0')
-    return std::filesystem::path(xdg) / "lepton" / "modules";
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
-    return std::filesystem::path(home) / ".cache" / "lepton" / "modules";
-  return std::filesystem::temp_directory_path() / "lepton-modules";
-}
-
 Result<Module> compile(Engine& engine, std::span<const uint8_t> wasm, std::string_view what) {
   wasmtime_module_t* module = nullptr;
   if (wasmtime_error_t* error =
@@ -112,6 +104,14 @@ void write_cached(const Module& module, const std::filesystem::path& file) {
 }
 
 }  // namespace
+
+std::filesystem::path default_cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0')
+    return std::filesystem::path(xdg) / "lepton" / "modules";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+    return std::filesystem::path(home) / ".cache" / "lepton" / "modules";
+  return std::filesystem::temp_directory_path() / "lepton-modules";
+}
 
 Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

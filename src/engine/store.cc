@@ -64,8 +64,7 @@ std::optional<wasmtime_func_t> ExportIndex::func(wasmtime_context_t* context,
                                                  const wasmtime_instance_t& instance) const {
   if (!export_) return std::nullopt;
   wasmtime_extern_t item;
-  if (!lepton_instance_module_export(context, &instance, export_.get(), &item))
-    return std::nullopt;
+  if (!lepton_instance_module_export(context, &instance, export_.get(), &item)) return std::nullopt;
   if (item.kind != WASMTIME_EXTERN_FUNC) {
     wasmtime_extern_delete(&item);
     return std::nullopt;
@@ -77,8 +76,7 @@ std::optional<wasmtime_memory_t> ExportIndex::memory(wasmtime_context_t* context
                                                      const wasmtime_instance_t& instance) const {
   if (!export_) return std::nullopt;
   wasmtime_extern_t item;
-  if (!lepton_instance_module_export(context, &instance, export_.get(), &item))
-    return std::nullopt;
+  if (!lepton_instance_module_export(context, &instance, export_.get(), &item)) return std::nullopt;
   if (item.kind != WASMTIME_EXTERN_MEMORY) {
     wasmtime_extern_delete(&item);
     return std::nullopt;

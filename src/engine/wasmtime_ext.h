@@ -42,6 +42,11 @@ size_t lepton_linker_get_indexed(const wasmtime_linker_t* linker, wasmtime_conte
                                  const char* module, size_t module_len, wasmtime_extern_t* out,
                                  size_t n);
 
+// Turns on Cranelift's incremental compilation cache, kept in directory `dir` (`len` bytes of
+// UTF-8): one file per compiled function, keyed by a hash of its IR and the compiler settings.
+wasmtime_error_t* lepton_config_incremental_cache_set(wasm_config_t* config, const uint8_t* dir,
+                                                      size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -92,6 +92,7 @@ TEST_F(EngineTest, CorruptCacheFileIsRebuiltNotLoaded) {
   ASSERT_TRUE(load_module(*engine_, bytes_of(wasm), "add").ok());
   int corrupted = 0;
   for (const auto& entry : std::filesystem::directory_iterator(cache_dir_)) {
+    if (!entry.is_regular_file()) continue;  // functions/: the incremental cache
     std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(-10, std::ios::end);
     f.write("garbage!!!", 10);
@@ -110,10 +111,64 @@ TEST_F(EngineTest, TruncatedCacheFileIsRebuilt) {
   std::string wasm = wat2wasm(kAdd);
   ASSERT_TRUE(load_module(*engine_, bytes_of(wasm), "add").ok());
   for (const auto& entry : std::filesystem::directory_iterator(cache_dir_))
-    std::filesystem::resize_file(entry.path(), 5);
+    if (entry.is_regular_file()) std::filesystem::resize_file(entry.path(), 5);
   auto again = load_module(*engine_, bytes_of(wasm), "add");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->origin, ModuleOrigin::CacheRebuilt);
+}
+
+size_t files_under(const std::filesystem::path& dir) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file()) ++n;
+  return n;
+}
+
+// Cranelift's incremental cache (<cache dir>/functions): once warm, a new module whose functions
+// were all compiled before (same code, another custom section) adds nothing to it — every
+// function was a hit (the first reuse still adds a couple of entries: Cranelift keys a few
+// functions differently on a cold cache) — while a module with a new function adds its entry.
+// Damaged entries are misses, not errors.
+TEST_F(EngineTest, FunctionCacheReusesFunctionsAcrossModules) {
+  auto functions = cache_dir_ / "functions";
+  ASSERT_TRUE(load_module(*engine_, bytes_of(wat2wasm(kAdd)), "add").ok());
+  size_t after_first = files_under(functions);
+  EXPECT_GE(after_first, 4u);  // add, spin, grow (+ trampolines)
+
+  // The same code with a custom section appended: another module (the module cache misses)
+  // made of already compiled functions.
+  std::string with_custom = wat2wasm(kAdd) + std::string("\x00\x0a\x06leptonabc", 12);
+  auto second = load_module(*engine_, bytes_of(with_custom), "add+custom");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->origin, ModuleOrigin::Compiled);
+  size_t after_second = files_under(functions);
+  std::string another = wat2wasm(kAdd) + std::string("\x00\x0a\x06leptonxyz", 12);
+  ASSERT_TRUE(load_module(*engine_, bytes_of(another), "add+custom2").ok());
+  EXPECT_EQ(files_under(functions), after_second) << after_first;
+
+  std::string with_func(kAdd);
+  with_func.insert(
+      with_func.rfind(')'),
+      R"((func (export "mul") (param i32 i32) (result i32) local.get 0 local.get 1 i32.mul))");
+  ASSERT_TRUE(load_module(*engine_, bytes_of(wat2wasm(with_func)), "add+mul").ok());
+  EXPECT_GT(files_under(functions), after_first);
+
+  // Damage every entry: the next compile misses, recompiles, and the module still works.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(functions))
+    if (e.is_regular_file()) std::filesystem::resize_file(e.path(), 3);
+  std::string third = std::string(kAdd);
+  third.insert(third.rfind(')'), R"((data (i32.const 32) "third"))");
+  auto rebuilt = load_module(*engine_, bytes_of(wat2wasm(third)), "add+third");
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().message;
+  Store store(*engine_, {});
+  auto instance = instantiate(store, rebuilt->module);
+  ASSERT_TRUE(instance.ok()) << instance.error().message;
+  auto add = export_func(store.context(), *instance, "add");
+  ASSERT_TRUE(add.ok());
+  uint32_t sum = 0;
+  ASSERT_TRUE(call_i32(store.context(), *add, {40, 2}, std::span(&sum, 1)).ok());
+  EXPECT_EQ(sum, 42u);
 }
 
 TEST_F(EngineTest, InvalidWasmNamesTheSource) {
