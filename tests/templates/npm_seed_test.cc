@@ -149,6 +149,27 @@ TEST(NpmSeed, LinkTreeHardLinksFilesAndRecreatesRelativeSymlinks) {
   EXPECT_NE(again.error().message.find("cannot create"), std::string::npos);
 }
 
+// Across filesystems hard links fail (EXDEV): the files are copied instead.
+TEST(NpmSeed, LinkTreeCopiesAcrossFilesystems) {
+  Tmp tmp;
+  struct stat a{}, b{};
+  if (stat("/dev/shm", &b) != 0 || stat(tmp.path().c_str(), &a) != 0 || a.st_dev == b.st_dev)
+    GTEST_SKIP() << "no /dev/shm on another filesystem than " << tmp.path();
+  write(tmp.path() / "from" / "pkg" / "index.js", "module.exports = 2\n");
+  fs::create_directories(tmp.path() / "from" / ".bin");
+  fs::create_symlink("../pkg/index.js", tmp.path() / "from" / ".bin" / "pkg");
+  std::string t = "/dev/shm/lepton-npmseed-XXXXXX";
+  ASSERT_NE(mkdtemp(t.data()), nullptr);
+  const fs::path to = fs::path(t) / "to";
+  auto stats = link_tree(tmp.path() / "from", to);
+  ASSERT_TRUE(stats.ok()) << stats.error().message;
+  EXPECT_EQ(stats->copied, 1u);
+  EXPECT_EQ(stats->linked, 0u);
+  EXPECT_EQ(read(to / ".bin" / "pkg"), "module.exports = 2\n");
+  EXPECT_NE(inode(to / "pkg" / "index.js"), inode(tmp.path() / "from" / "pkg" / "index.js"));
+  fs::remove_all(t);
+}
+
 TEST(NpmSeed, PreparesTheStoreOnceAndLinksEachApp) {
   Tmp tmp;
   const fs::path log = tmp.path() / "npm.log";
