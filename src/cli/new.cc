@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/main.h"
+#include "templates/npm_seed.h"
 #include "templates/store.h"
 #include "templates/template.h"
 
@@ -34,6 +35,7 @@ struct NewFlags {
   bool no_vcs = false;
   bool allow_overwrite = false;
   std::string file;  // add: the manifest
+  bool no_npm_seed = false;
 };
 
 bool interactive() { return isatty(STDIN_FILENO) != 0; }
@@ -113,6 +115,26 @@ std::string path_safe(const std::string& name) {
   for (auto& c : out)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
   return out;
+}
+
+// `[npm] seed = true` templates: node_modules from lepton's npm seed store (hard links), so the
+// build's `npm install` finds it satisfied. Never fails `new`/`add`: without npm, or when
+// preparing fails, the build installs as before.
+void seed_node_modules(const NewFlags& f, const tpl::StoredTemplate& chosen, const fs::path& dir) {
+  if (!chosen.info.npm_seed || f.no_npm_seed) return;
+  if (const char* env = std::getenv("LEPTON_NPM_SEED");
+      env != nullptr && (std::string(env) == "0" || std::string(env) == "false"))
+    return;
+  if (!fs::is_regular_file(dir / "package.json")) return;
+  tpl::NpmSeedOptions o;
+  o.label = chosen.info.id;
+  auto seeded = tpl::seed_node_modules(dir, o);
+  if (!seeded) {
+    spdlog::warn(
+        "could not seed node_modules from lepton's npm store: {} (the build's `npm install` "
+        "will install the packages)",
+        seeded.error().message);
+  }
 }
 
 int run_new(const NewFlags& f) {
@@ -208,6 +230,8 @@ int run_new(const NewFlags& f) {
     std::printf("Created application '%s' from template '%s' in %s\n", name.c_str(),
                 chosen->info.id.c_str(), options.output_path.string().c_str());
   }
+  seed_node_modules(f, *chosen,
+                    f.add ? manifest.parent_path() / options.output_path : options.output_path);
   return kOk;
 }
 
@@ -229,6 +253,8 @@ void add_common_flags(CLI::App* cmd, NewFlags& f) {
   cmd->add_flag("--no-vcs", f.no_vcs, "Leave out version-control files (.gitignore)");
   cmd->add_flag("--allow-overwrite,--allow-overwrites", f.allow_overwrite,
                 "Generate into a directory even if it already contains files");
+  cmd->add_flag("--no-npm-seed", f.no_npm_seed,
+                "Don't fill node_modules from lepton's npm seed store (also LEPTON_NPM_SEED=0)");
 }
 
 }  // namespace

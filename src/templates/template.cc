@@ -287,8 +287,7 @@ bool is_inner_path(const std::string& p) {
 
 }  // namespace
 
-Result<std::vector<SdkInclude>> parse_lepton_metadata(const std::string& text,
-                                                      const std::string& file) {
+Result<LeptonMetadata> parse_lepton_metadata(const std::string& text, const std::string& file) {
   Ctx ctx(file);
   toml::table doc;
   try {
@@ -297,10 +296,19 @@ Result<std::vector<SdkInclude>> parse_lepton_metadata(const std::string& text,
     return ctx.at(loc_of(e.source()), "TOML parse error: {}", e.description());
   }
   TableReader root(ctx, doc, "lepton's template metadata");
-  LEPTON_CHECK(root.check_keys({"sdk"}));
-  std::vector<SdkInclude> out;
+  LEPTON_CHECK(root.check_keys({"sdk", "npm"}));
+  LeptonMetadata meta;
+  if (root.has("npm")) {
+    LEPTON_TRY(auto npm, root.opt_table("npm"));
+    if (npm == nullptr) return root.wrong_type("npm", "a table ([npm] with seed = true/false)");
+    TableReader n(ctx, *npm, "[npm]");
+    LEPTON_CHECK(n.check_keys({"seed"}));
+    LEPTON_TRY(auto seed, n.opt_bool("seed"));
+    meta.npm_seed = seed.value_or(false);
+  }
+  std::vector<SdkInclude>& out = meta.sdk;
   const toml::node* sdk = root.get("sdk");
-  if (sdk == nullptr) return out;
+  if (sdk == nullptr) return meta;
   if (!sdk->is_array_of_tables())
     return root.wrong_type("sdk", "an array of tables ([[sdk]] with from and to)");
   size_t index = 0;
@@ -322,7 +330,7 @@ Result<std::vector<SdkInclude>> parse_lepton_metadata(const std::string& text,
                     e.what(), inc.to);
     out.push_back(std::move(inc));
   }
-  return out;
+  return meta;
 }
 
 Result<TemplateInfo> load_template(const fs::path& dir) {
@@ -334,7 +342,9 @@ Result<TemplateInfo> load_template(const fs::path& dir) {
   t.dir = dir;
   if (fs::is_regular_file(t.lepton_manifest_path())) {
     LEPTON_TRY(auto lepton_text, read_file(t.lepton_manifest_path()));
-    LEPTON_TRY(t.sdk, parse_lepton_metadata(lepton_text, t.lepton_manifest_path().string()));
+    LEPTON_TRY(auto meta, parse_lepton_metadata(lepton_text, t.lepton_manifest_path().string()));
+    t.sdk = std::move(meta.sdk);
+    t.npm_seed = meta.npm_seed;
   }
   for (const auto& [mode, variant] :
        {std::pair{"new_application", &t.new_application}, {"add_component", &t.add_component}}) {

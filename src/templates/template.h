@@ -61,6 +61,14 @@ struct SdkInclude {
   std::string to;
 };
 
+// Everything metadata/lepton.toml says. `[npm] seed = true`: after rendering, `lepton new`/`add`
+// fills the component's node_modules with hard links from lepton's npm seed store (see
+// templates/npm_seed.h), so that the build's `npm install` finds a satisfied tree.
+struct LeptonMetadata {
+  std::vector<SdkInclude> sdk;
+  bool npm_seed = false;
+};
+
 struct TemplateInfo {
   std::filesystem::path dir;
   std::string id;
@@ -71,6 +79,7 @@ struct TemplateInfo {
   std::vector<Parameter> parameters;  // in file order
   std::vector<CreateDir> outputs;
   std::vector<SdkInclude> sdk;  // from metadata/lepton.toml
+  bool npm_seed = false;        // from metadata/lepton.toml: [npm] seed = true
 
   std::filesystem::path manifest_path() const { return dir / "metadata" / "spin-template.toml"; }
   std::filesystem::path content_dir() const { return dir / "content"; }
@@ -85,9 +94,8 @@ struct TemplateInfo {
 Result<TemplateInfo> load_template(const std::filesystem::path& dir);
 // The same, from TOML text (`file` names it in errors).
 Result<TemplateInfo> parse_template_manifest(const std::string& text, const std::string& file);
-// The [[sdk]] entries of a metadata/lepton.toml text (strict, as the manifest).
-Result<std::vector<SdkInclude>> parse_lepton_metadata(const std::string& text,
-                                                      const std::string& file);
+// A metadata/lepton.toml text: [[sdk]] entries and [npm] (strict, as the manifest).
+Result<LeptonMetadata> parse_lepton_metadata(const std::string& text, const std::string& file);
 
 enum class Mode { kNewApplication, kAddComponent };
 

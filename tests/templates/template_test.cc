@@ -211,7 +211,8 @@ TEST(RunTemplate, CTemplatesGetTheSdkFromLeptonsSdkDirectory) {
 TEST(TemplateMetadata, LeptonMetadataIsStrict) {
   auto ok = parse_lepton_metadata("[[sdk]]\nfrom = \"c/http\"\nto = \"sdk\"\n", "l.toml");
   ASSERT_TRUE(ok.ok()) << ok.error().message;
-  ASSERT_EQ(ok->size(), 1u);
+  ASSERT_EQ(ok->sdk.size(), 1u);
+  EXPECT_FALSE(ok->npm_seed);
   auto error = [](const std::string& text) {
     auto r = parse_lepton_metadata(text, "l.toml");
     EXPECT_FALSE(r.ok()) << text;
