@@ -17,14 +17,6 @@ namespace {
 
 std::string component_path(const std::string& name) { return guest("components/" + name); }
 
-std::string missing(const std::string& name) {
-  if (std::filesystem::exists(component_path(name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? "component " + name + " was not built" : s.str();
-}
-
 class HttpsTarget {
  public:
   explicit HttpsTarget(const TestCa& ca) {
@@ -61,19 +53,6 @@ allowed_outbound_hosts = ["https://{}"]
                      source, authority);
 }
 
-std::unique_ptr<LeptonServer> serve(TempApp& app, const std::string& runtime_config) {
-  std::vector<std::string> args{"-f", app.manifest().string()};
-  if (!runtime_config.empty()) {
-    app.write("rc.toml", runtime_config);
-    args.push_back("--runtime-config-file");
-    args.push_back((app.dir() / "rc.toml").string());
-  }
-  std::string failure;
-  auto server = LeptonServer::start(args, &failure);
-  EXPECT_TRUE(server) << failure;
-  return server;
-}
-
 std::string call(LeptonServer& server, const std::string& path) {
   auto r = server.get(path);
   if (!r.ok()) return "request failed: " + r.error().message;
@@ -88,28 +67,31 @@ std::string client_tls(const std::string& component, const std::string& host,
 }
 
 TEST(ClientTlsEndToEnd, WasiHttpTrustsOnlyTheConfiguredCa) {
-  if (auto why = missing("outbound"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("outbound"); !why.empty()) GTEST_SKIP() << why;
   std::string why;
   auto ca = TestCa::create(&why);
   ASSERT_TRUE(ca) << why;
   HttpsTarget target(*ca);
   TempApp app(app_toml(component_path("outbound"), target.authority()));
   {  // No [[client_tls]]: the system roots don't know the test CA.
-    auto server = serve(app, "");
+    auto server = serve_with_runtime_config(app, "");
     ASSERT_TRUE(server);
     EXPECT_EQ(call(*server, "/?url=" + target.url()), "502 error: 13");  // TLS-certificate-error
   }
   {  // Trusted for this component and host: the request goes through.
-    auto server = serve(app, client_tls("fetcher", target.authority(), ca->ca_cert()));
+    auto server =
+        serve_with_runtime_config(app, client_tls("fetcher", target.authority(), ca->ca_cert()));
     ASSERT_TRUE(server);
     EXPECT_EQ(call(*server, "/?url=" + target.url()), "200 status 200");
     EXPECT_EQ(call(*server, "/?url=" + target.url()), "200 status 200");  // and again
   }
   {  // An entry for another component, or an unrelated CA, does not help.
-    auto other_component = serve(app, client_tls("other", target.authority(), ca->ca_cert()));
+    auto other_component =
+        serve_with_runtime_config(app, client_tls("other", target.authority(), ca->ca_cert()));
     ASSERT_TRUE(other_component);
     EXPECT_EQ(call(*other_component, "/?url=" + target.url()), "502 error: 13");
-    auto other_ca = serve(app, client_tls("fetcher", target.authority(), ca->other_ca_cert()));
+    auto other_ca = serve_with_runtime_config(
+        app, client_tls("fetcher", target.authority(), ca->other_ca_cert()));
     ASSERT_TRUE(other_ca);
     EXPECT_EQ(call(*other_ca, "/?url=" + target.url()), "502 error: 13");
     EXPECT_EQ(call(*other_ca, "/?url=" + target.url()), "502 error: 13");  // still serving
@@ -122,10 +104,11 @@ TEST(ClientTlsEndToEnd, Spin1HttpUsesTheConfiguredCa) {
   ASSERT_TRUE(ca) << why;
   HttpsTarget target(*ca);
   TempApp app(app_toml(guest("spin1_probe"), target.authority()));
-  auto denied = serve(app, "");
+  auto denied = serve_with_runtime_config(app, "");
   ASSERT_TRUE(denied);
   EXPECT_EQ(call(*denied, "/outbound?" + target.url()), "502 http-error 4");  // runtime-error
-  auto trusted = serve(app, client_tls("fetcher", target.authority(), ca->ca_cert()));
+  auto trusted =
+      serve_with_runtime_config(app, client_tls("fetcher", target.authority(), ca->ca_cert()));
   ASSERT_TRUE(trusted);
   EXPECT_EQ(call(*trusted, "/outbound?" + target.url()).substr(0, 15), "200 status: 200");
 }

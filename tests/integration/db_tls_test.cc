@@ -19,14 +19,6 @@
 namespace lepton::testing {
 namespace {
 
-std::string missing(const std::string& name) {
-  if (std::filesystem::exists(guest("components/" + name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? "component " + name + " was not built" : s.str();
-}
-
 std::string encode(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
@@ -115,7 +107,7 @@ class PostgresTlsE2E : public TlsE2E {
     drop_ca();
   }
   void SetUp() override {
-    if (auto why = missing("postgres"); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = missing_component("postgres"); !why.empty()) GTEST_SKIP() << why;
     ASSERT_NE(ca_, nullptr) << ca_why_;
     if (server_ == nullptr && !PostgresServer::bin_dir()) GTEST_SKIP() << why_;
     ASSERT_NE(server_, nullptr) << why_;
@@ -203,7 +195,7 @@ class MysqlTlsE2E : public TlsE2E {
  protected:
   static void SetUpTestSuite() {
     make_ca();
-    if (ca_ == nullptr || !missing("mysql").empty()) return;
+    if (ca_ == nullptr || !missing_component("mysql").empty()) return;
     server_ = MariadbServer::start({ca_->server_cert(), ca_->server_key(), ca_->ca_cert()}, &why_)
                   .release();
   }
@@ -213,7 +205,7 @@ class MysqlTlsE2E : public TlsE2E {
     drop_ca();
   }
   void SetUp() override {
-    if (auto why = missing("mysql"); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = missing_component("mysql"); !why.empty()) GTEST_SKIP() << why;
     ASSERT_NE(ca_, nullptr) << ca_why_;
     if (server_ == nullptr && why_.find("not found") != std::string::npos) GTEST_SKIP() << why_;
     ASSERT_NE(server_, nullptr) << why_;
@@ -269,7 +261,7 @@ class MqttTlsE2E : public TlsE2E {
   static void SetUpTestSuite() { make_ca(); }
   static void TearDownTestSuite() { drop_ca(); }
   void SetUp() override {
-    if (auto why = missing("mqtt"); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = missing_component("mqtt"); !why.empty()) GTEST_SKIP() << why;
     ASSERT_NE(ca_, nullptr) << ca_why_;
     std::string why;
     broker_ = MosquittoServer::start({ca_->server_cert(), ca_->server_key(), ca_->ca_cert()}, &why);

@@ -22,14 +22,6 @@ namespace {
 
 std::string component_path(const std::string& name) { return guest("components/" + name); }
 
-std::string missing(const std::string& name) {
-  if (std::filesystem::exists(component_path(name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? "component " + name + " was not built" : s.str();
-}
-
 // A local HTTP server that counts requests and the most it had in flight at once; each request
 // takes `delay`.
 class CountingServer {
@@ -80,19 +72,6 @@ allowed_outbound_hosts = [{}]
                      component_path("outbound"), hosts);
 }
 
-std::unique_ptr<LeptonServer> serve(TempApp& app, const std::string& runtime_config) {
-  std::vector<std::string> args{"-f", app.manifest().string()};
-  if (!runtime_config.empty()) {
-    app.write("rc.toml", runtime_config);
-    args.push_back("--runtime-config-file");
-    args.push_back((app.dir() / "rc.toml").string());
-  }
-  std::string failure;
-  auto server = LeptonServer::start(args, &failure);
-  EXPECT_TRUE(server) << failure;
-  return server;
-}
-
 std::string call(LeptonServer& server, const std::string& path) {
   auto r = server.get(path);
   if (!r.ok()) return "request failed: " + r.error().message;
@@ -100,11 +79,11 @@ std::string call(LeptonServer& server, const std::string& path) {
 }
 
 TEST(OutboundPolicy, BlockedNetworkDeniesGrantedHttp) {
-  if (auto why = missing("outbound"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("outbound"); !why.empty()) GTEST_SKIP() << why;
   CountingServer target;
   TempApp app(outbound_app(fmt::format("\"http://{}\"", target.authority())));
   {  // Control: granted and not blocked, the request goes through.
-    auto server = serve(app, "");
+    auto server = serve_with_runtime_config(app, "");
     ASSERT_TRUE(server);
     EXPECT_EQ(call(*server, "/?url=" + target.url()), "200 status 200");
     EXPECT_EQ(target.requests(), 1);
@@ -112,7 +91,8 @@ TEST(OutboundPolicy, BlockedNetworkDeniesGrantedHttp) {
   for (const char* blocked :
        {"[\"127.0.0.0/8\"]", "[\"private\"]", "[\"10.0.0.0/8\", \"127.0.0.1\"]"}) {
     SCOPED_TRACE(blocked);
-    auto server = serve(app, fmt::format("[outbound_networking]\nblock_networks = {}\n", blocked));
+    auto server = serve_with_runtime_config(
+        app, fmt::format("[outbound_networking]\nblock_networks = {}\n", blocked));
     ASSERT_TRUE(server);
     // error-code case 4 = destination-IP-prohibited; the target never sees the request.
     EXPECT_EQ(call(*server, "/?url=" + target.url()), "502 error: 4");
@@ -120,7 +100,8 @@ TEST(OutboundPolicy, BlockedNetworkDeniesGrantedHttp) {
     EXPECT_EQ(server->output().find("block_networks is accepted but not used"), std::string::npos);
   }
   {  // A network that does not hold the target blocks nothing.
-    auto server = serve(app, "[outbound_networking]\nblock_networks = [\"10.0.0.0/8\"]\n");
+    auto server = serve_with_runtime_config(
+        app, "[outbound_networking]\nblock_networks = [\"10.0.0.0/8\"]\n");
     ASSERT_TRUE(server);
     EXPECT_EQ(call(*server, "/?url=" + target.url()), "200 status 200");
     EXPECT_EQ(target.requests(), 2);
@@ -140,17 +121,18 @@ source = "{}"
 allowed_outbound_hosts = ["http://{}"]
 )",
                           guest("spin1_probe"), target.authority()));
-  auto open = serve(app, "");
+  auto open = serve_with_runtime_config(app, "");
   ASSERT_TRUE(open);
   EXPECT_EQ(call(*open, "/outbound?" + target.url()).substr(0, 15), "200 status: 200");
-  auto blocked = serve(app, "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n");
+  auto blocked =
+      serve_with_runtime_config(app, "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n");
   ASSERT_TRUE(blocked);
   EXPECT_EQ(call(*blocked, "/outbound?" + target.url()), "502 http-error 4");  // runtime-error
   EXPECT_EQ(target.requests(), 1);
 }
 
 TEST(OutboundPolicy, BlockedNetworkDeniesRedis) {
-  if (auto why = missing("redis"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("redis"); !why.empty()) GTEST_SKIP() << why;
   std::string why;
   auto redis = RedisServer::start(&why);
   if (!redis && !RedisServer::binary()) GTEST_SKIP() << why;
@@ -166,7 +148,8 @@ source = "{}"
 allowed_outbound_hosts = ["redis://127.0.0.1:*"]
 )",
                           component_path("redis")));
-  auto server = serve(app, "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n");
+  auto server =
+      serve_with_runtime_config(app, "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n");
   ASSERT_TRUE(server);
   std::string r = call(*server, "/?op=set&addr=" + redis->url() + "&key=k&value=v");
   EXPECT_EQ(r.substr(0, 18), "502 error: other: ") << r;
@@ -188,7 +171,7 @@ TEST(OutboundPolicy, BadBlockNetworksEntryIsAnError) {
 int peak_concurrency(const std::string& runtime_config, int n) {
   CountingServer target(std::chrono::milliseconds(400));
   TempApp app(outbound_app(fmt::format("\"http://{}\"", target.authority())));
-  auto server = serve(app, runtime_config);
+  auto server = serve_with_runtime_config(app, runtime_config);
   if (!server) return -1;
   std::vector<std::future<std::string>> calls;
   for (int i = 0; i < n; ++i)
@@ -200,7 +183,7 @@ int peak_concurrency(const std::string& runtime_config, int n) {
 }
 
 TEST(OutboundPolicy, MaxConcurrentRequestsCapsInFlight) {
-  if (auto why = missing("outbound"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("outbound"); !why.empty()) GTEST_SKIP() << why;
   // Unlimited: the six requests overlap at the target.
   EXPECT_GE(peak_concurrency("", 6), 3);
   // max_concurrent_requests = 1: Spin sizes its semaphore N + 1, so two at a time.

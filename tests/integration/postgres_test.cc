@@ -13,14 +13,6 @@
 namespace lepton::testing {
 namespace {
 
-std::string missing(const std::string& name) {
-  if (std::filesystem::exists(guest("components/" + name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? "component " + name + " was not built" : s.str();
-}
-
 std::string app(const std::string& guest_name, const std::string& hosts,
                 const std::string& variables = "") {
   return fmt::format(R"(spin_manifest_version = 2
@@ -64,7 +56,7 @@ class PostgresE2ETest : public ::testing::Test {
   }
   void SetUp() override {
     for (const char* g : {"postgres", "postgres3", "postgres2"})
-      if (auto why = missing(g); !why.empty()) GTEST_SKIP() << why;
+      if (auto why = missing_component(g); !why.empty()) GTEST_SKIP() << why;
     if (failed_) FAIL() << skip_;
     if (!skip_.empty()) GTEST_SKIP() << skip_;
   }

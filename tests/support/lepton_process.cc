@@ -1,6 +1,7 @@
 #include "lepton_process.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 namespace lepton::testing {
 
@@ -196,6 +198,28 @@ size_t peak_rss(pid_t pid) {
 
 std::string guest(const std::string& name) {
   return std::string(LEPTON_GUEST_DIR) + "/" + name + ".wasm";
+}
+
+std::string missing_component(const std::string& name) {
+  if (std::filesystem::exists(guest("components/" + name))) return "";
+  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str().empty() ? "component " + name + " was not built" : s.str();
+}
+
+std::unique_ptr<LeptonServer> serve_with_runtime_config(TempApp& app,
+                                                        const std::string& runtime_config) {
+  std::vector<std::string> args{"-f", app.manifest().string()};
+  if (!runtime_config.empty()) {
+    app.write("rc.toml", runtime_config);
+    args.push_back("--runtime-config-file");
+    args.push_back((app.dir() / "rc.toml").string());
+  }
+  std::string failure;
+  auto server = LeptonServer::start(args, &failure);
+  EXPECT_TRUE(server) << failure;
+  return server;
 }
 
 }  // namespace lepton::testing

@@ -96,4 +96,13 @@ size_t peak_rss(pid_t pid);
 // Path of a guest built by the test build.
 std::string guest(const std::string& name);
 
+// Why the component guest `name` (guests/components/<name>.wasm) was not built — its .skip file,
+// or a generic reason — or "" when it was. Tests GTEST_SKIP with it.
+std::string missing_component(const std::string& name);
+
+// `lepton up -f <app>`, with `runtime_config` (TOML) written next to the manifest and passed as
+// --runtime-config-file when not empty. Null (and a test failure) when it doesn't start.
+std::unique_ptr<LeptonServer> serve_with_runtime_config(TempApp& app,
+                                                        const std::string& runtime_config);
+
 }  // namespace lepton::testing
