@@ -1102,7 +1102,7 @@ void register_outgoing_handler(HostRegistry& registry, const Types& t) {
            auto pending = std::make_shared<PendingResponse>();
            LEPTON_TRY(pending->request.method, method_text(r.method));
            pending->request.url = *parsed;
-           pending->request.component_id = config->component_id;
+           pending->request.component_id = std::string(config->component_id);
            pending->request.headers = r.headers->entries;
            pending->request.timeout = config->outbound_timeout;
            if (options && options->first_byte_timeout)

@@ -54,8 +54,8 @@ struct ResponseOut {
 // Per-request configuration, installed by the executor with InstanceState::emplace.
 struct HttpConfig {
   const app::AllowedHosts* allowed_hosts = nullptr;  // null: no outbound requests
-  std::string component_id;  // for [[client_tls]] on outbound https
-  std::string self_origin;  // "http://127.0.0.1:3000": where relative outbound URLs go
+  std::string_view component_id;  // for [[client_tls]] on outbound https (outlives requests)
+  std::string self_origin;        // "http://127.0.0.1:3000": where relative outbound URLs go
   std::chrono::milliseconds outbound_timeout{30000};
   // Where the response streams once its body outgrows stream_threshold (null: always buffered).
   // Small responses stay whole, so they keep their content-length and cost no extra hand-offs.

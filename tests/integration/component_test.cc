@@ -29,15 +29,6 @@ using tcp = boost::asio::ip::tcp;
 
 std::string component(const std::string& name) { return guest("components/" + name); }
 
-// Why the test build did not produce a component (its .skip file), or empty when it did.
-std::string missing_reason(const std::string& name) {
-  if (std::filesystem::exists(component(name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? "component " + name + " was not built" : s.str();
-}
-
 std::string app_with(const std::string& name, const std::string& route,
                      const std::string& extra = "") {
   return fmt::format(R"(spin_manifest_version = 2
@@ -54,7 +45,7 @@ source = "{}"
 }
 
 TEST(Components, ServesCHelloComponent) {
-  if (auto why = missing_reason("hello"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("hello"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("hello", "/hello"));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
@@ -74,7 +65,7 @@ TEST(Components, ServesCHelloComponent) {
 // Two C components composed into one by `wasm-tools compose` (greeted + greeter): the handler's
 // calls into its sibling component run through lepton's component-to-component adapters.
 TEST(Components, ServesAComposedComponent) {
-  if (auto why = missing_reason("greeted-composed"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("greeted-composed"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("greeted-composed", "/..."));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
@@ -92,7 +83,7 @@ TEST(Components, ServesAComposedComponent) {
 }
 
 TEST(Components, EchoReturnsTheRequestBody) {
-  if (auto why = missing_reason("echo"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("echo"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("echo", "/..."));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
@@ -171,7 +162,7 @@ char pattern(uint64_t i) { return static_cast<char>('a' + (i % 65521) % 26); }
 // arrives and the response streams out, so neither is held whole (lepton's peak memory stays
 // far below the body size; without request streaming the 64 MiB buffered-body limit answers 413).
 TEST(Components, LargeUploadIsStreamedBothWays) {
-  if (auto why = missing_reason("echo"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("echo"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("echo", "/..."));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
@@ -203,7 +194,7 @@ TEST(Components, LargeUploadIsStreamedBothWays) {
 // A chunked request's trailers reach the guest (incoming-body.finish → future-trailers), and the
 // trailers the guest passes to outgoing-body.finish go out after the chunked response body.
 TEST(Components, TrailersReachTheGuestAndTheClient) {
-  if (auto why = missing_reason("echo"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("echo"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("echo", "/..."));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
@@ -230,7 +221,7 @@ TEST(Components, TrailersReachTheGuestAndTheClient) {
 // A guest writing 100 MiB: the response goes out as it is written (chunked), so lepton's peak
 // memory stays far below the body size.
 TEST(Components, LargeResponseIsStreamedNotBuffered) {
-  if (auto why = missing_reason("stream"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("stream"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("stream", "/..."));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
@@ -249,7 +240,7 @@ TEST(Components, LargeResponseIsStreamedNotBuffered) {
 }
 
 TEST(Components, OutboundHttpHonoursAllowedHosts) {
-  if (auto why = missing_reason("outbound"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("outbound"); !why.empty()) GTEST_SKIP() << why;
   // The hello app is the outbound target: one lepton serves it, another calls it.
   TempApp target(app_with("hello", "/hello"));
   std::string failure;
@@ -302,7 +293,7 @@ allowed_outbound_hosts = [{}]
 // A path-only outbound request goes to the app itself when `allowed_outbound_hosts` grants
 // "http://self" (as in Spin), and is denied otherwise.
 TEST(Components, RelativeOutboundRequestsGoToTheAppItself) {
-  if (auto why = missing_reason("outbound"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("outbound"); !why.empty()) GTEST_SKIP() << why;
   auto app_text = [](const std::string& hosts) {
     return caller_app("hello", "route = \"/hello\"", hosts);
   };
@@ -330,7 +321,7 @@ TEST(Components, RelativeOutboundRequestsGoToTheAppItself) {
 // Service chaining: http://<component>.spin.internal/... reaches that component in memory, even
 // on a private route, when allowed_outbound_hosts lists it; otherwise HTTP-request-denied.
 TEST(Components, ServiceChainingReachesPrivateComponents) {
-  if (auto why = missing_reason("outbound"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("outbound"); !why.empty()) GTEST_SKIP() << why;
   auto app_text = [](const std::string& hosts) {
     return caller_app("backend", "route = { private = true }", hosts);
   };
@@ -356,7 +347,7 @@ TEST(Components, ServiceChainingReachesPrivateComponents) {
 }
 
 TEST(Components, ServesJavaScriptComponent) {
-  if (auto why = missing_reason("js-hello"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("js-hello"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("js-hello", "/..."));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
@@ -373,7 +364,7 @@ TEST(Components, ServesJavaScriptComponent) {
 // postgres, mysql, mqtt, llm, redis, variables): lepton provides them all, so it loads strictly,
 // without --trap-missing-imports.
 TEST(Components, PythonComponentLoadsWithEverySpinImportProvided) {
-  if (auto why = missing_reason("py-hello"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("py-hello"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("py-hello", "/..."));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);
@@ -390,7 +381,7 @@ TEST(Components, PythonComponentLoadsWithEverySpinImportProvided) {
 TEST(Components, CoreModuleBuildsAnswerLikeTheirComponents) {
   for (std::string name : {"hello", "echo", "stdio"}) {
     SCOPED_TRACE(name);
-    if (auto why = missing_reason(name + ".core"); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = missing_component(name + ".core"); !why.empty()) GTEST_SKIP() << why;
     TempApp app(fmt::format(R"(spin_manifest_version = 2
 [application]
 name = "core-modules"
@@ -426,7 +417,7 @@ source = "{}"
 // wasi_snapshot_preview1 calls of a core module (wasi-libc stdio, getenv) reach lepton's preview
 // 1 with the component's configuration: its environment, and its log files for stdout/stderr.
 TEST(Components, CoreModuleStdioGoesToTheComponentLogs) {
-  if (auto why = missing_reason("stdio.core"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("stdio.core"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(app_with("stdio.core", "/...", "environment = { GREETING = \"from spin.toml\" }"));
   std::string failure;
   auto server = LeptonServer::start({"-f", app.manifest().string()}, &failure);

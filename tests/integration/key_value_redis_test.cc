@@ -13,14 +13,6 @@
 namespace lepton::testing {
 namespace {
 
-std::string missing_guest(const std::string& name) {
-  if (std::filesystem::exists(guest(name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? name + " was not built" : s.str();
-}
-
 std::string app_manifest(const std::string& source, const std::string& stores) {
   return fmt::format(R"(spin_manifest_version = 2
 [application]

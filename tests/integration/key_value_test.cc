@@ -13,13 +13,7 @@ namespace {
 
 std::string kv_guest(const std::string& name = "kv") { return guest("components/" + name); }
 
-std::string missing_reason(const std::string& name = "kv") {
-  if (std::filesystem::exists(kv_guest(name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? "component " + name + " was not built" : s.str();
-}
+std::string missing_reason(const std::string& name = "kv") { return missing_component(name); }
 
 std::string kv_app(const std::string& stores, const std::string& name = "kv") {
   return fmt::format(R"(spin_manifest_version = 2

@@ -20,14 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string missing_guest(const std::string& name) {
-  if (std::filesystem::exists(guest(name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? name + " was not built" : s.str();
-}
-
 class RedissTest : public ::testing::Test {
  protected:
   void SetUp() override {

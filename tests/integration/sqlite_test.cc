@@ -14,14 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string missing_reason(const std::string& name) {
-  if (fs::exists(guest("components/" + name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().empty() ? "component " + name + " was not built" : s.str();
-}
-
 std::string app_of(const std::string& source, const std::string& databases) {
   return fmt::format(R"(spin_manifest_version = 2
 [application]
@@ -71,7 +63,7 @@ const char* kPetsRows =
     "i:2|t:Tom|r:4|null|null\n";
 
 TEST(Sqlite, CreateInsertWithParametersSelectAcrossRequests) {
-  if (auto why = missing_reason("sqlite"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("sqlite"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(component_app(R"("default")"));
   auto server = start({"-f", app.manifest().string()});
   ASSERT_TRUE(server);
@@ -91,7 +83,7 @@ TEST(Sqlite, CreateInsertWithParametersSelectAcrossRequests) {
 }
 
 TEST(Sqlite, UngrantedLabelsAreAccessDenied) {
-  if (auto why = missing_reason("sqlite"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("sqlite"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(component_app(R"("extra")"));
   app.write("rc.toml",
             "[sqlite_database.extra]\ntype = \"spin\"\npath = \"extra.db\"\n"
@@ -133,7 +125,7 @@ TEST(Sqlite, LibsqlIsAClearStartupError) {
 }
 
 TEST(Sqlite, StartupStatementsAreVisibleToTheGuest) {
-  if (auto why = missing_reason("sqlite"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("sqlite"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(component_app(R"("default")"));
   app.write("more.sql",
             "INSERT INTO seeded VALUES ('from-file');\nINSERT INTO seeded VALUES "
@@ -158,7 +150,7 @@ TEST(Sqlite, AFailingStartupStatementAbortsNamingIt) {
 }
 
 TEST(Sqlite, SpinSqlite3AddsLastInsertRowidAndChanges) {
-  if (auto why = missing_reason("sqlite3"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("sqlite3"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(component_app(R"("default")", "sqlite3"));
   auto server = start({"-f", app.manifest().string()});
   ASSERT_TRUE(server);
@@ -175,7 +167,7 @@ TEST(Sqlite, SpinSqlite3AddsLastInsertRowidAndChanges) {
 // The guest's core module with its component-type section, as Spin SDK builds ship it: lepton
 // adapts it at load, and its fermyon:spin/sqlite imports reach the same host functions.
 TEST(Sqlite, CoreModuleWithComponentTypeSection) {
-  if (auto why = missing_reason("sqlite.core"); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = missing_component("sqlite.core"); !why.empty()) GTEST_SKIP() << why;
   TempApp app(component_app(R"("default")", "sqlite.core"));
   auto server = start({"-f", app.manifest().string()});
   ASSERT_TRUE(server);

@@ -200,12 +200,16 @@ std::string guest(const std::string& name) {
   return std::string(LEPTON_GUEST_DIR) + "/" + name + ".wasm";
 }
 
-std::string missing_component(const std::string& name) {
-  if (std::filesystem::exists(guest("components/" + name))) return "";
-  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/components/" + name + ".skip");
+std::string missing_guest(const std::string& name) {
+  if (std::filesystem::exists(guest(name))) return "";
+  std::ifstream in(std::string(LEPTON_GUEST_DIR) + "/" + name + ".skip");
   std::stringstream s;
   s << in.rdbuf();
-  return s.str().empty() ? "component " + name + " was not built" : s.str();
+  return s.str().empty() ? name + " was not built" : s.str();
+}
+
+std::string missing_component(const std::string& name) {
+  return missing_guest("components/" + name);
 }
 
 std::unique_ptr<LeptonServer> serve_with_runtime_config(TempApp& app,

@@ -96,8 +96,10 @@ size_t peak_rss(pid_t pid);
 // Path of a guest built by the test build.
 std::string guest(const std::string& name);
 
-// Why the component guest `name` (guests/components/<name>.wasm) was not built — its .skip file,
-// or a generic reason — or "" when it was. Tests GTEST_SKIP with it.
+// Why the guest `name` (guests/<name>.wasm) was not built — its .skip file, or a generic reason —
+// or "" when it was. Tests GTEST_SKIP with it. missing_component(n) is
+// missing_guest("components/" + n).
+std::string missing_guest(const std::string& name);
 std::string missing_component(const std::string& name);
 
 // `lepton up -f <app>`, with `runtime_config` (TOML) written next to the manifest and passed as
