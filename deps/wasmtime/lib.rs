@@ -228,3 +228,42 @@ pub unsafe extern "C" fn lepton_config_incremental_cache_set(
         Err(error) => Some(Box::new(wasmtime_error_t::from(format_err!("{error:#}")))),
     }
 }
+
+// Guests that wait without holding a thread. A guest call made with `wasmtime_func_call_async`
+// runs on a fiber; host code running on that fiber (inside a host function) calls the function
+// made here, with `wasmtime_func_call_unchecked`, to suspend the fiber: the call future's poll
+// returns false at once, and the next poll resumes the host code where it called. The C API only
+// lets a host function wait by returning a continuation after it has finished with its caller,
+// which does not fit a host function that still has to write results into guest memory (and may
+// call the guest's realloc) once its I/O is done; this lets lepton's host code wait in the middle.
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use wasmtime_c_api::wasmtime::{Func, FuncType};
+
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+/// Makes, in the store of `store`, a function of type `[] -> []` that suspends the calling fiber
+/// once. Making it marks the store as needing async entry points (instantiate before).
+#[unsafe(no_mangle)]
+pub extern "C" fn lepton_suspend_func_new(mut store: WasmtimeStoreContextMut<'_>, out: &mut Func) {
+    let ty = FuncType::new(store.engine(), [], []);
+    *out = Func::new_async(&mut store, ty, |_caller, _params, _results| {
+        Box::new(async {
+            YieldOnce(false).await;
+            Ok(())
+        })
+    });
+}

@@ -279,8 +279,10 @@ int run_up(const UpFlags& flags) {
   server_options.stream_body = [&handler](const http::Request& head) {
     return handler.streams_request_body(head);
   };
-  auto server = http::Server::start(server_options,
-                                    [&handler](http::Request& r) { return handler.handle(r); });
+  auto server = http::Server::start(
+      server_options, [&handler](http::Request& r, Scheduler& s, http::Server::Respond respond) {
+        handler.handle_async(r, s, std::move(respond));
+      });
   if (!server) {
     spdlog::error("{}", server.error().message);
     return kFailure;

@@ -16,7 +16,12 @@ ResourcePtr HostInterface::resource(std::string name, HostDrop drop) {
 }
 
 void HostInterface::function(std::string name, FunctionType type, HostFunction fn) {
-  functions_.push_back({std::move(name), std::move(type), std::move(fn)});
+  functions_.push_back({std::move(name), std::move(type), std::move(fn), off_loop_});
+}
+
+void HostInterface::run_off_loop() {
+  off_loop_ = true;
+  for (auto& f : functions_) f.off_loop = true;
 }
 
 const HostResourceDef* HostInterface::find_resource(std::string_view name) const {

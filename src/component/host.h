@@ -140,6 +140,9 @@ struct HostFunctionDef {
   std::string name;  // the extern name: "get-environment", "[method]fields.get", "[static]…"
   FunctionType type;
   HostFunction fn;
+  // fn blocks on a synchronous backend client: called from a guest task, it runs on a worker
+  // thread while the task waits suspended (common/suspend.h run_off_loop), never on the loop.
+  bool off_loop = false;
 };
 
 struct HostResourceDef {
@@ -160,6 +163,9 @@ class HostInterface {
   // (ty::own(r), ty::borrow(r)) here and in other interfaces.
   ResourcePtr resource(std::string name, HostDrop drop);
   void function(std::string name, FunctionType type, HostFunction fn);
+  // This interface's functions (those defined already and later) call synchronous backend
+  // clients: HostFunctionDef::off_loop.
+  void run_off_loop();
 
   const HostResourceDef* find_resource(std::string_view name) const;
   const HostResourceDef* find_resource(const Resource& type) const;
@@ -171,6 +177,7 @@ class HostInterface {
   std::string name_;
   std::vector<HostResourceDef> resources_;
   std::vector<HostFunctionDef> functions_;
+  bool off_loop_ = false;
 };
 
 // Core functions the host gives a core module directly, by import module name: a core module

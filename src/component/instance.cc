@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/suspend.h"
 #include "engine/guest_call.h"
 
 namespace lepton::component {
@@ -250,6 +251,13 @@ Status ComponentInstance::run(const Trampoline& t, wasmtime_val_raw_t* values, s
     if (t.options.memory >= 0) {
       LEPTON_TRY(cx.memory, memory(t.options.memory));
     }
+  } else if (t.host->off_loop && Suspendable::current() != nullptr) {
+    // The host function only sees lifted values and this instance's state, never the store:
+    // it can run on a worker thread while this guest is suspended.
+    HostCall host_call{state_, args, results};
+    Status status;
+    run_off_loop([&] { status = t.host->fn(host_call); });
+    LEPTON_CHECK(status);
   } else {
     HostCall host_call{state_, args, results};
     LEPTON_CHECK(t.host->fn(host_call));

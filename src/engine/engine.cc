@@ -133,13 +133,17 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& options) {
 }
 
 Engine::Engine(wasm_engine_t* engine, EngineOptions options, std::string fingerprint)
-    : engine_(engine), options_(std::move(options)), fingerprint_(std::move(fingerprint)) {
+    : engine_(engine),
+      options_(std::move(options)),
+      fingerprint_(std::move(fingerprint)),
+      empty_functype_(wasm_functype_new_0_0()) {
   ticker_ = std::thread([this] { tick_loop(); });
 }
 
 Engine::~Engine() {
   stopping_ = true;
   if (ticker_.joinable()) ticker_.join();
+  wasm_functype_delete(empty_functype_);
   wasm_engine_delete(engine_);
 }
 

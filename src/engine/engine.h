@@ -55,6 +55,9 @@ class Engine {
   const std::string& fingerprint() const { return fingerprint_; }
   // Converts a wall-clock timeout into epoch ticks for wasmtime_context_set_epoch_deadline.
   uint64_t ticks_for(std::chrono::milliseconds timeout) const;
+  // The type [] -> [] (Wasmtime ties a function type to the first engine it is used with, so
+  // each engine has its own).
+  const wasm_functype_t* empty_functype() const { return empty_functype_; }
 
  private:
   Engine(wasm_engine_t* engine, EngineOptions options, std::string fingerprint);
@@ -63,6 +66,7 @@ class Engine {
   wasm_engine_t* engine_;
   EngineOptions options_;
   std::string fingerprint_;
+  wasm_functype_t* empty_functype_;
   std::atomic<bool> stopping_{false};
   std::thread ticker_;
 };

@@ -42,7 +42,12 @@ Status call_raw(wasmtime_context_t* context, const wasmtime_func_t& func,
   return {};
 }
 
-bool is_interrupt(const Error& error) { return error.message.starts_with(kInterruptMarker); }
+bool is_interrupt(const Error& error) {
+  // A trap at the epoch deadline, or the error a guest task's epoch callback stops it with
+  // (guest_task.cc), which Wasmtime reports under its backtrace.
+  return error.message.starts_with(kInterruptMarker) ||
+         error.message.find(kDeadlineMessage) != std::string::npos;
+}
 
 Result<uint32_t> GuestAllocator::alloc(uint32_t align, uint32_t size) {
   return alloc_block(align, size);

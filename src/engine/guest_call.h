@@ -25,8 +25,12 @@ Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
 Status call_raw(wasmtime_context_t* context, const wasmtime_func_t& func,
                 std::span<wasmtime_val_raw_t> slots);
 
-// Returns true when a failed call ended because the epoch deadline passed.
+// Returns true when a failed call ended because the epoch deadline passed (or its task's deadline,
+// or the task was cancelled).
 bool is_interrupt(const Error& error);
+// What a guest task's epoch callback stops a guest with.
+inline constexpr std::string_view kDeadlineMessage =
+    "interrupt: the request's deadline passed or it was cancelled";
 
 // Allocates guest memory through a realloc(old_ptr, old_size, align, new_size) export.
 class GuestAllocator {

@@ -7,7 +7,8 @@
 namespace lepton::engine {
 
 Store::Store(Engine& engine, const StoreLimits& limits)
-    : store_(wasmtime_store_new(engine.raw(), &data_, nullptr)),
+    : engine_(engine),
+      store_(wasmtime_store_new(engine.raw(), &data_, nullptr)),
       context_(wasmtime_store_context(store_)) {
   // Epoch interruption is always on in the engine, so every store needs a deadline; "no
   // timeout" is a deadline far beyond any real run.

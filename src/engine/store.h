@@ -19,6 +19,8 @@ struct lepton_module_export;  // engine/wasmtime_ext.h
 
 namespace lepton::engine {
 
+class GuestTask;
+
 namespace detail {
 template <typename T>
 inline constexpr char type_key = 0;  // one distinct address per T, no RTTI needed
@@ -52,7 +54,12 @@ class StoreData {
   }
   static StoreData& of(wasmtime_caller_t* caller) { return of(wasmtime_caller_context(caller)); }
 
+  // The task whose fiber runs this store's guest code (guest_task.h), while there is one.
+  GuestTask* task() const { return task_; }
+  void set_task(GuestTask* task) { task_ = task; }
+
  private:
+  GuestTask* task_ = nullptr;
   static constexpr size_t kSlots = 12;
   struct Entry {
     const void* key = nullptr;
@@ -74,9 +81,12 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   wasmtime_context_t* context() const { return context_; }
+  wasmtime_store_t* raw() const { return store_; }
+  Engine& engine() const { return engine_; }
   StoreData& data() { return data_; }
 
  private:
+  Engine& engine_;
   StoreData data_;
   wasmtime_store_t* store_;
   wasmtime_context_t* context_;

@@ -47,6 +47,12 @@ size_t lepton_linker_get_indexed(const wasmtime_linker_t* linker, wasmtime_conte
 wasmtime_error_t* lepton_config_incremental_cache_set(wasm_config_t* config, const uint8_t* dir,
                                                       size_t len);
 
+// Makes, in the store of `context`, a function of type [] -> [] that suspends the fiber of the
+// async call running it once: called (wasmtime_func_call_unchecked) from host code inside a guest
+// call made with wasmtime_func_call_async, it makes that call's future poll return false, and
+// returns when the future is polled again. Marks the store as needing async entry points.
+void lepton_suspend_func_new(wasmtime_context_t* context, wasmtime_func_t* out);
+
 #ifdef __cplusplus
 }
 #endif

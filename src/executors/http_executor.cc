@@ -2,11 +2,69 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/guest_call.h"
+#include "engine/guest_task.h"
 #include "executors/spin1_http.h"
 #include "executors/wagi.h"
 #include "executors/wasi_http_executor.h"
 
 namespace lepton::executors {
+
+namespace {
+
+engine::GuestTask::Options task_options(const ComponentHost& component) {
+  engine::GuestTask::Options options;
+  if (component.limits().timeout)
+    options.deadline = std::chrono::steady_clock::now() + *component.limits().timeout;
+  return options;
+}
+
+// The response of a task that ended without one: its body never returned (cancelled while
+// suspended), or failed outside the guest.
+http::Response task_failed(const ComponentHost& component, const Status& status) {
+  std::string why = status.ok() ? "the request was cancelled" : status.error().message;
+  if (engine::is_interrupt(Error{why}))
+    why = fmt::format("component '{}' exceeded the request timeout", component.id());
+  return internal_error(component, Error{why});
+}
+
+}  // namespace
+
+void HttpExecutor::handle_async(const HttpCall& call, Scheduler& scheduler,
+                                std::function<void(http::Response)> respond) {
+  Prepared prepared = prepare(call);
+  if (!prepared.job) return respond(std::move(prepared.response));
+  auto job = std::make_shared<GuestJob>(std::move(*prepared.job));
+  auto response = std::make_shared<std::optional<http::Response>>();
+  const ComponentHost& host = component();
+  engine::GuestTask::spawn(
+      *job->store, scheduler,
+      [job, response]() -> Status {
+        *response = job->run();
+        return {};
+      },
+      [job, response, &host, respond = std::move(respond)](Status status) {
+        if (response->has_value()) return respond(std::move(**response));
+        respond(task_failed(host, status));
+      },
+      task_options(host));
+}
+
+http::Response HttpExecutor::handle(const HttpCall& call) {
+  Prepared prepared = prepare(call);
+  if (!prepared.job) return std::move(prepared.response);
+  GuestJob& job = *prepared.job;
+  std::optional<http::Response> response;
+  Status status = engine::run_blocking(
+      *job.store,
+      [&]() -> Status {
+        response = job.run();
+        return {};
+      },
+      task_options(component()));
+  if (response) return std::move(*response);
+  return task_failed(component(), status);
+}
 
 http::Response internal_error(const ComponentHost& component, const Error& error) {
   spdlog::error("{}", error.message);

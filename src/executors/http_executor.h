@@ -2,11 +2,15 @@
 // WAGI, and — with the component model — wasi:http). Chosen per route at startup.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "app/app.h"
 #include "common/result.h"
+#include "common/suspend.h"
+#include "engine/store.h"
 #include "executors/component_host.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -32,14 +36,40 @@ struct HttpCall {
   const LocalApp* app = nullptr;                  // null: no service chaining
 };
 
+// The part of a request that runs guest code, once its instance exists: run() is called on a
+// guest task's fiber (engine/guest_task.h), where the guest and the host functions it calls wait
+// without holding a thread. `keep` owns the store and everything run() uses.
+struct GuestJob {
+  engine::Store* store = nullptr;
+  std::function<http::Response()> run;
+  std::shared_ptr<void> keep;
+};
+
+// What prepare() made of a request: a job for the guest, or an answer given without one (405,
+// a component that failed to start).
+struct Prepared {
+  std::optional<GuestJob> job;
+  http::Response response;
+};
+
 class HttpExecutor {
  public:
   virtual ~HttpExecutor() = default;
-  // Never fails outward: a guest error or trap is logged and becomes a 500.
-  virtual http::Response handle(const HttpCall& call) = 0;
-  // True when handle() reads the request body as it arrives (HttpCall::request.body_stream);
-  // otherwise the body is complete in request.body before handle() is called.
+  // On the calling thread, before anything waits: the request's store and instance. Never fails
+  // outward: a guest error or trap is logged and becomes a 500.
+  virtual Prepared prepare(const HttpCall& call) = 0;
+  // The component this executor runs (its limits give the request's deadline).
+  virtual const ComponentHost& component() const = 0;
+  // True when the job reads the request body as it arrives (HttpCall::request.body_stream);
+  // otherwise the body is complete in request.body before prepare() is called.
   virtual bool streams_request_body() const { return false; }
+
+  // The whole request as a guest task on `scheduler` (the calling thread must be one of its
+  // threads); `respond` is called once, on the scheduler, and `call` must stay valid until then.
+  void handle_async(const HttpCall& call, Scheduler& scheduler,
+                    std::function<void(http::Response)> respond);
+  // The same on a private loop on the calling thread, which it blocks (tests, tools).
+  http::Response handle(const HttpCall& call);
 };
 
 // Picks the executor for a route as Spin does: WAGI when the trigger says so, otherwise by the

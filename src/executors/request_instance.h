@@ -19,6 +19,7 @@ class RequestInstance {
                                                          std::string self_origin);
 
   wasmtime_context_t* context() const { return store_.context(); }
+  engine::Store& store() { return store_; }
   const wasmtime_instance_t& instance() const { return instance_; }
   const wasi::Preview1Ctx& wasi() const { return *wasi_; }
 

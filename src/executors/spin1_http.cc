@@ -65,20 +65,27 @@ Spin1HttpExecutor::Spin1HttpExecutor(const ComponentHost& component)
                engine::ExportIndex(component.module(), "canonical_abi_realloc"),
                engine::ExportIndex(component.module(), "memory")} {}
 
-http::Response Spin1HttpExecutor::handle(const HttpCall& call) {
+Prepared Spin1HttpExecutor::prepare(const HttpCall& call) {
   auto method = factors::spin1::method_index(call.request.method);
-  if (!method) return http::Response{405, {}, {}};
+  if (!method) return {std::nullopt, http::Response{405, {}, {}}};
 
   std::string self_origin;
   self_origin.reserve(call.request.scheme.size() + 3 + call.request.host.size());
   self_origin.append(call.request.scheme).append("://").append(call.request.host);
   auto instance =
       RequestInstance::create(component_, base_wasi_config(component_), std::move(self_origin));
-  if (!instance) return internal_error(component_, instance.error());
-  auto response = run(exports_, **instance, call, *method);
-  if (!response)
-    return internal_error(component_, Error{(*instance)->describe_failure(response.error())});
-  return std::move(*response);
+  if (!instance) return {std::nullopt, internal_error(component_, instance.error())};
+  std::shared_ptr<RequestInstance> owned = std::move(*instance);
+  GuestJob job;
+  job.store = &owned->store();
+  job.run = [this, &call, owned, m = *method]() -> http::Response {
+    auto response = run(exports_, *owned, call, m);
+    if (!response)
+      return internal_error(component_, Error{owned->describe_failure(response.error())});
+    return std::move(*response);
+  };
+  job.keep = owned;
+  return {std::move(job), {}};
 }
 
 }  // namespace lepton::executors

@@ -9,7 +9,8 @@ namespace lepton::executors {
 class Spin1HttpExecutor final : public HttpExecutor {
  public:
   explicit Spin1HttpExecutor(const ComponentHost& component);
-  http::Response handle(const HttpCall& call) override;
+  Prepared prepare(const HttpCall& call) override;
+  const ComponentHost& component() const override { return component_; }
 
   static constexpr std::string_view kExport = "handle-http-request";
 

@@ -36,10 +36,12 @@ size_t header_end(std::string_view out) {
   return std::string_view::npos;
 }
 
+}  // namespace
+
 // Guest stdout: buffered, and once it outgrows kStreamThreshold with a complete, valid header
 // section, sent to the client as it comes (status and headers first), so a program printing a
 // large body is never held whole. Small outputs stay whole (content-length, one write).
-struct OutputStream {
+struct WagiOutput {
   static constexpr size_t kStreamThreshold = 64 * 1024;
   http::ResponseWriter* writer = nullptr;
   std::string_view component_id;
@@ -67,9 +69,7 @@ struct OutputStream {
   }
 };
 
-}  // namespace
-
-http::Response WagiExecutor::handle(const HttpCall& call) {
+Prepared WagiExecutor::prepare(const HttpCall& call) {
   const http::Request& req = call.request;
   auto [ip, port] = split_addr(req.client_addr);
   wagi::RequestFacts facts;
@@ -86,13 +86,24 @@ http::Response WagiExecutor::handle(const HttpCall& call) {
   auto cgi = wagi::cgi_environment(call.route, facts);
   config.env.insert(config.env.end(), cgi.begin(), cgi.end());
   config.stdin_data = req.body;
-  OutputStream output{.writer = req.response_writer, .component_id = component_.id()};
-  config.stdout_sink = [&output](std::string_view s) { output.append(s); };
+  auto output = std::make_shared<WagiOutput>();
+  output->writer = req.response_writer;
+  output->component_id = component_.id();
+  config.stdout_sink = [out = output.get()](std::string_view s) { out->append(s); };
 
   auto instance = RequestInstance::create(component_, std::move(config),
                                           fmt::format("{}://{}", req.scheme, req.host));
-  if (!instance) return internal_error(component_, instance.error());
-  RequestInstance& ri = **instance;
+  if (!instance) return {std::nullopt, internal_error(component_, instance.error())};
+  std::shared_ptr<RequestInstance> ri = std::move(*instance);
+  GuestJob job;
+  job.store = &ri->store();
+  job.run = [this, &req, ri, output] { return run(req, *ri, *output); };
+  job.keep = ri;
+  return {std::move(job), {}};
+}
+
+http::Response WagiExecutor::run(const http::Request& req, RequestInstance& ri,
+                                 WagiOutput& output) const {
   auto entry = engine::export_func(ri.context(), ri.instance(), config_.entrypoint);
   if (!entry) return internal_error(component_, entry.error().context(component_.id()));
   auto ran = engine::call_i32(ri.context(), *entry, {}, {});

@@ -3,16 +3,22 @@
 #pragma once
 
 #include "executors/http_executor.h"
+#include "executors/request_instance.h"
 
 namespace lepton::executors {
+
+struct WagiOutput;  // wagi.cc: the guest's stdout, streamed once it is large
 
 class WagiExecutor final : public HttpExecutor {
  public:
   WagiExecutor(const ComponentHost& component, app::WagiExecutor config)
       : component_(component), config_(std::move(config)) {}
-  http::Response handle(const HttpCall& call) override;
+  Prepared prepare(const HttpCall& call) override;
+  const ComponentHost& component() const override { return component_; }
 
  private:
+  http::Response run(const http::Request& req, RequestInstance& ri, WagiOutput& output) const;
+
   const ComponentHost& component_;
   app::WagiExecutor config_;
 };

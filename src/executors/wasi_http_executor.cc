@@ -23,8 +23,19 @@ std::string describe(const ComponentHost& component, const component::InstanceSt
 
 }  // namespace
 
-http::Response WasiHttpExecutor::handle(const HttpCall& call) {
-  engine::Store store(component_.engine(), component_.limits());
+namespace {
+// A request's store and instance (the instance refers to the store: it goes first).
+struct Instance {
+  engine::Store store;
+  std::unique_ptr<component::ComponentInstance> instance;
+  Instance(engine::Engine& engine, const engine::StoreLimits& limits) : store(engine, limits) {}
+  ~Instance() { instance.reset(); }
+};
+}  // namespace
+
+Prepared WasiHttpExecutor::prepare(const HttpCall& call) {
+  auto owned = std::make_shared<Instance>(component_.engine(), component_.limits());
+  engine::Store& store = owned->store;
   std::string self_origin;
   self_origin.reserve(call.request.scheme.size() + 3 + call.request.host.size());
   self_origin.append(call.request.scheme).append("://").append(call.request.host);
@@ -57,16 +68,27 @@ http::Response WasiHttpExecutor::handle(const HttpCall& call) {
   auto instance =
       component::ComponentInstance::instantiate(component_.component(), store, configure);
   if (!instance)
-    return internal_error(component_,
-                          Error{fmt::format("component '{}' failed to start: {}", component_.id(),
-                                            instance.error().message)});
-  component::InstanceState& state = (*instance)->state();
+    return {
+        std::nullopt,
+        internal_error(component_, Error{fmt::format("component '{}' failed to start: {}",
+                                                     component_.id(), instance.error().message)})};
+  owned->instance = std::move(*instance);
+  GuestJob job;
+  job.store = &owned->store;
+  job.run = [this, &call, owned] { return run(call, *owned->instance); };
+  job.keep = owned;
+  return {std::move(job), {}};
+}
+
+http::Response WasiHttpExecutor::run(const HttpCall& call,
+                                     component::ComponentInstance& instance) const {
+  component::InstanceState& state = instance.state();
 
   // The guest sees the request with Spin's spin-* headers, as under Spin.
   uint32_t req = wasi_http::new_incoming_request(state, call.request, call.spin_headers);
   uint32_t out = wasi_http::new_response_outparam(state);
   std::vector<component::Val> args{component::Val::own(req), component::Val::own(out)};
-  auto done = (*instance)->call(handle_, args);
+  auto done = instance.call(handle_, args);
   const wasi_http::ResponseOut* set = wasi_http::response(state);
   if (http::ResponseWriter* writer = call.request.response_writer; writer && writer->started()) {
     // Streamed: status and headers are out; a failure now can only cut the body short.

@@ -4,6 +4,7 @@
 // to `handle`, and answers with what the guest set.
 #pragma once
 
+#include "component/instance.h"
 #include "component/linker.h"
 #include "executors/http_executor.h"
 
@@ -13,12 +14,15 @@ class WasiHttpExecutor final : public HttpExecutor {
  public:
   WasiHttpExecutor(const ComponentHost& component, const component::LiftedFunction& handle)
       : component_(component), handle_(handle) {}
-  http::Response handle(const HttpCall& call) override;
+  Prepared prepare(const HttpCall& call) override;
+  const ComponentHost& component() const override { return component_; }
   bool streams_request_body() const override { return true; }
 
   static constexpr std::string_view kInterface = "wasi:http/incoming-handler";
 
  private:
+  http::Response run(const HttpCall& call, component::ComponentInstance& instance) const;
+
   const ComponentHost& component_;
   const component::LiftedFunction& handle_;
 };

@@ -133,6 +133,7 @@ void register_spin(component::HostRegistry& registry) {
                             {"access-denied", nullptr},
                             {"other", ty::string()}});
   component::HostInterface& iface = registry.add("fermyon:spin/key-value");
+  iface.run_off_loop();  // synchronous backend client
   auto store = iface.resource("store", [](InstanceState& inst, uint32_t rep) -> Status {
     if (!inst.state<KvState>().stores.remove(rep)) return fail("dropping unknown store {}", rep);
     return {};
@@ -157,6 +158,7 @@ void register_wasi(component::HostRegistry& registry) {
   auto error = ty::variant(
       {{"no-such-store", nullptr}, {"access-denied", nullptr}, {"other", ty::string()}});
   component::HostInterface& iface = registry.add("wasi:keyvalue/store");
+  iface.run_off_loop();  // synchronous backend client
   auto bucket = iface.resource("bucket", [](InstanceState& inst, uint32_t rep) -> Status {
     if (!inst.state<KvState>().buckets.remove(rep)) return fail("dropping unknown bucket {}", rep);
     return {};
@@ -182,6 +184,7 @@ void register_wasi(component::HostRegistry& registry) {
                  });
 
   component::HostInterface& atomics = registry.add("wasi:keyvalue/atomics");
+  atomics.run_off_loop();  // synchronous backend client
   auto cas = atomics.resource("cas", [](InstanceState& inst, uint32_t rep) -> Status {
     if (!inst.state<KvState>().cas.remove(rep)) return fail("dropping unknown cas {}", rep);
     return {};
@@ -254,6 +257,7 @@ void register_wasi(component::HostRegistry& registry) {
                    });
 
   component::HostInterface& batch = registry.add("wasi:keyvalue/batch");
+  batch.run_off_loop();  // synchronous backend client
   batch.function(
       "get-many",
       ty::func(

@@ -55,6 +55,7 @@ Val open(HostCall& c) {
 
 void register_spin_mqtt(component::HostRegistry& registry) {
   component::HostInterface& iface = registry.add("fermyon:spin/mqtt");
+  iface.run_off_loop();  // synchronous backend client
   auto connection =
       iface.resource("connection", [](component::InstanceState& inst, uint32_t rep) -> Status {
         if (!inst.state<MqttState>().handles.remove(rep))

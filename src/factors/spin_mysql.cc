@@ -73,6 +73,7 @@ void register_spin_mysql(component::HostRegistry& registry) {
   // rdbms-types has no functions; guests import it for its types.
   registry.add("fermyon:spin/rdbms-types");
   component::HostInterface& iface = registry.add("fermyon:spin/mysql");
+  iface.run_off_loop();  // synchronous backend client
   auto connection =
       iface.resource("connection", [](component::InstanceState& inst, uint32_t rep) -> Status {
         MysqlState& state = inst.state<MysqlState>();

@@ -283,6 +283,7 @@ Types types_v2() {
 void register_version(component::HostRegistry& registry, std::string_view name, Version v,
                       const Types& t) {
   component::HostInterface& iface = registry.add(name);
+  iface.run_off_loop();  // synchronous backend client
   auto connection =
       iface.resource("connection", [](component::InstanceState& inst, uint32_t rep) -> Status {
         if (!inst.state<PostgresState>().handles.remove(rep))

@@ -103,6 +103,7 @@ Val open(HostCall& c, const std::string& address) {
 
 void register_spin_redis(component::HostRegistry& registry) {
   component::HostInterface& iface = registry.add("fermyon:spin/redis");
+  iface.run_off_loop();  // synchronous backend client
   auto connection =
       iface.resource("connection", [](component::InstanceState& inst, uint32_t rep) -> Status {
         if (!inst.state<RedisState>().handles.remove(rep))

@@ -106,6 +106,7 @@ component::ResourcePtr register_connection(component::HostRegistry& registry, st
   auto query_result =
       ty::record({{"columns", ty::list(ty::string())}, {"rows", ty::list(row_result)}});
   component::HostInterface& iface = registry.add(name);
+  iface.run_off_loop();  // synchronous backend client
   auto connection = iface.resource("connection", [table](InstanceState& inst, uint32_t rep) {
     if (!(inst.state<SqliteState>().*table).remove(rep))
       return Status(fail("sqlite: dropping unknown connection {}", rep));

@@ -11,15 +11,20 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <charconv>
+#include <optional>
+#include <thread>
 
+#include "common/suspend.h"
 #include "outbound/client_tls.h"
 #include "outbound/outbound.h"
 
@@ -122,13 +127,20 @@ awaitable<Response> exchange(Stream& stream, const OutgoingRequest& request) {
   co_return response;
 }
 
-awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
+awaitable<Response> run(const OutgoingRequest& request, std::shared_ptr<std::string> step,
+                        SteadyTime deadline) {
   auto executor = co_await asio::this_coro::executor;
   const Url& url = request.url;
   tcp::resolver resolver(executor);
-  step = "resolving " + url.host;
+  *step = "resolving " + url.host;
+  // Resolution runs off this thread (Asio's resolver); the deadline cancels it.
+  asio::steady_timer guard(executor, deadline);
+  guard.async_wait([&resolver](boost::system::error_code ec) {
+    if (!ec) resolver.cancel();
+  });
   auto resolved =
       co_await resolver.async_resolve(url.host, std::to_string(url.port), use_awaitable);
+  guard.cancel();
   // [outbound_networking] block_networks: blocked addresses are dropped after resolution; when
   // none is left the request fails as destination-IP-prohibited (Spin's behaviour).
   std::vector<tcp::endpoint> endpoints;
@@ -158,18 +170,45 @@ awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
     if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str()))
       throw std::runtime_error("cannot set TLS server name");
     stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
-    step = "connecting";
+    // Every step on the socket (connect, handshake, write, read) ends at the deadline.
+    beast::get_lowest_layer(stream).expires_at(deadline);
+    *step = "connecting";
     co_await beast::get_lowest_layer(stream).async_connect(endpoints, use_awaitable);
-    step = "TLS handshake";
+    *step = "TLS handshake";
     co_await stream.async_handshake(asio::ssl::stream_base::client, use_awaitable);
-    step = "exchanging";
+    *step = "exchanging";
     co_return co_await exchange(stream, request);
   }
   beast::tcp_stream stream(executor);
-  step = "connecting";
+  stream.expires_at(deadline);
+  *step = "connecting";
   co_await stream.async_connect(endpoints, use_awaitable);
-  step = "exchanging";
+  *step = "exchanging";
   co_return co_await exchange(stream, request);
+}
+
+// The thread on which every outbound request's socket work runs: requests wait for their
+// answer (a guest task suspended, or a plain thread blocked) instead of driving their own loop,
+// so one thread carries any number of requests in flight.
+class ClientLoop {
+ public:
+  ClientLoop() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+  ~ClientLoop() {
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  asio::io_context& io() { return io_; }
+
+ private:
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread thread_;
+};
+
+ClientLoop& client_loop() {
+  static ClientLoop loop;
+  return loop;
 }
 
 }  // namespace
@@ -179,29 +218,42 @@ awaitable<Response> run(const OutgoingRequest& request, std::string& step) {
 Result<Response> send(const OutgoingRequest& request) {
   const Url& url = request.url;
   std::string where = fmt::format("{}://{}:{}{}", url.scheme, url.host, url.port, url.target);
+  // The request's own timeout, and never past the deadline of the guest task waiting for it.
+  SteadyTime deadline = SteadyClock::now() + request.timeout;
+  if (Suspendable* task = Suspendable::current())
+    if (auto d = task->deadline(); d && *d < deadline) deadline = *d;
   std::optional<outbound::HttpPermit> permit;  // [outbound_http] max_concurrent_requests
-  if (request.apply_outbound_policy) permit.emplace();
-  asio::io_context io;
-  std::string step;
-  std::optional<Response> response;
-  std::string error;
-  asio::co_spawn(io, run(request, step), [&](std::exception_ptr e, Response r) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        error = ex.what();
-      }
-    } else {
-      response = std::move(r);
-    }
-  });
-  io.run_for(request.timeout);
-  if (!io.stopped()) {
-    io.stop();
-    return fail("{}: timed out after {} ms while {}", where, request.timeout.count(), step);
+  if (request.apply_outbound_policy) {
+    permit.emplace();
+    if (Status s = permit->acquire(deadline); !s.ok()) return std::move(s).error().context(where);
   }
-  if (!response) return fail("{}: {} failed: {}", where, step, error);
+  auto step = std::make_shared<std::string>();
+  auto owned = std::make_shared<OutgoingRequest>(request);
+  Completion<Response> answer;
+  asio::co_spawn(
+      client_loop().io(), run(*owned, step, deadline),
+      [owned, step, done = answer.callback()](std::exception_ptr e, Response r) {
+        if (!e) return done(std::move(r));
+        try {
+          std::rethrow_exception(e);
+        } catch (const boost::system::system_error& ex) {
+          if (ex.code() == beast::error::timeout || ex.code() == asio::error::operation_aborted)
+            return done(fail("timed out"));
+          done(fail("{}", ex.what()));
+        } catch (const std::exception& ex) {
+          done(fail("{}", ex.what()));
+        }
+      });
+  // The socket work stops itself at the deadline; the extra second covers a late callback.
+  auto response = answer.wait("outbound request", deadline + std::chrono::seconds(1));
+  if (!response) {
+    const std::string& m = response.error().message;
+    if (m.find("timed out") != std::string::npos || SteadyClock::now() >= deadline) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(request.timeout).count();
+      return fail("{}: timed out after {} ms while {}", where, ms, *step);
+    }
+    return fail("{}: {} failed: {}", where, *step, m);
+  }
   return std::move(*response);
 }
 

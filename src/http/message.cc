@@ -3,16 +3,20 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "common/suspend.h"
+
 namespace lepton::http {
 
 bool read_whole(RequestBody& body, std::string& out, size_t limit, std::string& error) {
   std::mutex mu;
   std::condition_variable cv;
   bool ready = false;
+  Suspendable* task = Suspendable::current();  // a guest task waits suspended, not blocked
   body.on_ready([&] {
     std::lock_guard lock(mu);
     ready = true;
     cv.notify_one();
+    if (task != nullptr) task->wake();
   });
   bool ok = true;
   while (true) {
@@ -32,6 +36,22 @@ bool read_whole(RequestBody& body, std::string& out, size_t limit, std::string& 
       error = body.error();
       ok = false;
       break;
+    }
+    if (task != nullptr) {
+      Status s = task->suspend_until(
+          [&] {
+            std::lock_guard lock(mu);
+            return ready;
+          },
+          std::nullopt);
+      if (!s.ok()) {
+        error = s.error().message;
+        ok = false;
+        break;
+      }
+      std::lock_guard lock(mu);
+      ready = false;
+      continue;
     }
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return ready; });

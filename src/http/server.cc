@@ -36,6 +36,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/suspend.h"
 #include "http/request_parser.h"
 
 namespace lepton::http {
@@ -262,6 +263,8 @@ struct ServerState {
   Server::Options options;
   Limits limits;
   Server::Handler handler;
+  Server::AsyncHandler async_handler;
+  Scheduler* scheduler = nullptr;  // owned by Server::Impl
   std::string bound_address;
   std::string scheme = "http";
   std::unique_ptr<ssl::context> tls;
@@ -506,8 +509,8 @@ class Connection final : public ConnectionBase {
       // A body that came in with the header is taken whole: streaming it would only add hops.
       auto length = parser_->content_length();
       bool arrived = length && *length <= buffer_.size();
-      Request head = arrived ? Request{}
-                             : detail::to_request_head(message, connection_info(), header_fields_);
+      Request head =
+          arrived ? Request{} : detail::to_request_head(message, connection_info(), header_fields_);
       if (!arrived && state_->options.stream_body(head)) {
         stream_head_ = std::move(head);
       } else {
@@ -585,6 +588,7 @@ class Connection final : public ConnectionBase {
   void run_handler(Request request, std::shared_ptr<StreamedBody> body) {
     phase_ = Phase::kHandling;
     tcp().expires_never();
+    if (state_->async_handler) return run_async_handler(std::move(request), std::move(body));
     asio::post(*state_->pool,
                [self = self(), request = std::move(request), body = std::move(body)]() mutable {
                  StreamWriter writer(self);
@@ -604,6 +608,45 @@ class Connection final : public ConnectionBase {
                    self->write_response(std::move(response));
                  });
                });
+  }
+
+  // An asynchronous handler runs here, on the I/O thread, and answers when it is done (from any
+  // thread); the request and its writer live until then.
+  void run_async_handler(Request request, std::shared_ptr<StreamedBody> body) {
+    struct InFlight {
+      Request request;
+      std::shared_ptr<StreamedBody> body;
+      std::unique_ptr<StreamWriter> writer;
+    };
+    auto in = std::make_shared<InFlight>();
+    in->request = std::move(request);
+    in->body = std::move(body);
+    in->writer = std::make_unique<StreamWriter>(self());
+    in->request.response_writer = in->writer.get();
+    auto respond = [self = self(), in](Response response) {
+      asio::post(self->executor_, [self, in, response = std::move(response)]() mutable {
+        StreamWriter& writer = *in->writer;
+        if (writer.started()) {
+          // The handler streamed its response; what it returned is not sent.
+          if (writer.finished() || !writer.ok()) {
+            self->handler_returned();
+            return self->stream_done(writer.ok());
+          }
+          return self->stream_finish({}, [self](bool ok) {
+            self->handler_returned();
+            self->stream_done(ok);
+          });
+        }
+        self->handler_returned();
+        self->write_response(std::move(response));
+      });
+    };
+    try {
+      state_->async_handler(in->request, *state_->scheduler, std::move(respond));
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed on {} {}: {}", in->request.method, in->request.target,
+                    e.what());
+    }
   }
 
   // ---- streaming request bodies (Options::stream_body) ----
@@ -738,21 +781,29 @@ class Connection final : public ConnectionBase {
     }
     void abort() override { ok_ = false; }
     bool started() const override { return started_; }
+    bool finished() const { return finished_; }
+    bool ok() const { return ok_; }
 
    private:
     using Done = std::function<void(bool)>;
-    // Posts `work` to the strand and waits for its result; gives up (false) once the server's
-    // I/O threads have stopped, since the work would then never run.
+    // Posts `work` to the strand and waits for its result (a guest task is suspended meanwhile,
+    // a handler thread blocks); gives up (false) once the server's I/O threads have stopped,
+    // since the work would then never run, or when the waiting task is cancelled.
     bool run(std::function<void(Done)> work) {
-      auto result = std::make_shared<std::promise<bool>>();
-      auto future = result->get_future();
-      asio::post(connection_->executor_, [work = std::move(work), result] {
-        work([result](bool ok) { result->set_value(ok); });
+      Completion<bool> result;
+      asio::post(connection_->executor_, [work = std::move(work), done = result.callback()] {
+        work([done](bool ok) { done(ok); });
       });
-      while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      for (;;) {
+        auto ok = result.wait("writing the response",
+                              SteadyClock::now() + std::chrono::milliseconds(100));
+        if (ok) return *ok;
         if (connection_->state_->io_stopped.load()) return false;
+        if (Suspendable* task = Suspendable::current()) {
+          auto deadline = task->deadline();
+          if (deadline && SteadyClock::now() >= *deadline) return false;
+        }
       }
-      return future.get();
     }
     std::shared_ptr<Connection> connection_;
     bool started_ = false;
@@ -996,9 +1047,24 @@ using server_internal::TlsConnection;
 // ---------------------------------------------------------------------------------------------
 // Server
 
+// Guest tasks run on the I/O threads: posted work and timers on the server's io_context.
+class IoScheduler final : public Scheduler {
+ public:
+  explicit IoScheduler(asio::io_context& ioc) : ioc_(ioc) {}
+  void post(std::function<void()> fn) override { asio::post(ioc_, std::move(fn)); }
+  void post_at(SteadyTime when, std::function<void()> fn) override {
+    auto timer = std::make_shared<asio::steady_timer>(ioc_, when);
+    timer->async_wait([timer, fn = std::move(fn)](error_code) { fn(); });
+  }
+
+ private:
+  asio::io_context& ioc_;
+};
+
 struct Server::Impl {
   std::shared_ptr<ServerState> state = std::make_shared<ServerState>();
   asio::io_context ioc;
+  IoScheduler scheduler{ioc};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<asio::thread_pool> pool;
   tcp::acceptor acceptor{asio::make_strand(ioc)};
@@ -1112,6 +1178,16 @@ Server::~Server() {
 
 Result<std::unique_ptr<Server>> Server::start(Options options, Handler handler) {
   if (!handler) return fail("HTTP server needs a handler");
+  return start_impl(std::move(options), std::move(handler), nullptr);
+}
+
+Result<std::unique_ptr<Server>> Server::start(Options options, AsyncHandler handler) {
+  if (!handler) return fail("HTTP server needs a handler");
+  return start_impl(std::move(options), nullptr, std::move(handler));
+}
+
+Result<std::unique_ptr<Server>> Server::start_impl(Options options, Handler handler,
+                                                   AsyncHandler async_handler) {
   const std::string listen = options.listen;
   std::unique_ptr<Server> server(new Server(std::make_unique<Impl>()));
   Impl& m = *server->impl_;
@@ -1123,6 +1199,8 @@ Result<std::unique_ptr<Server>> Server::start(Options options, Handler handler) 
         options.handler_threads != 0 ? options.handler_threads : std::max<size_t>(4, 2 * cores);
     state.limits = Limits{options.max_header_bytes, options.max_body_bytes};
     state.handler = std::move(handler);
+    state.async_handler = std::move(async_handler);
+    state.scheduler = &m.scheduler;
     if (options.tls) {
       auto tls = make_tls_context(*options.tls);
       if (!tls.ok()) return std::move(tls).error();
@@ -1131,8 +1209,10 @@ Result<std::unique_ptr<Server>> Server::start(Options options, Handler handler) 
     }
     LEPTON_CHECK(m.listen(options));
     state.options = std::move(options);
-    m.pool = std::make_unique<asio::thread_pool>(handler_threads);
-    state.pool = m.pool.get();
+    if (state.handler) {
+      m.pool = std::make_unique<asio::thread_pool>(handler_threads);
+      state.pool = m.pool.get();
+    }
     m.work.emplace(m.ioc.get_executor());
     m.do_accept();
     for (size_t i = 0; i < io_threads; ++i) m.io_threads.emplace_back([&m] { m.run_io(); });
@@ -1145,6 +1225,8 @@ Result<std::unique_ptr<Server>> Server::start(Options options, Handler handler) 
 std::string Server::bound_address() const { return impl_->state->bound_address; }
 
 std::string Server::scheme() const { return impl_->state->scheme; }
+
+Scheduler& Server::scheduler() { return impl_->scheduler; }
 
 void Server::shutdown(std::chrono::milliseconds grace) {
   Impl& m = *impl_;

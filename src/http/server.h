@@ -28,6 +28,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "common/suspend.h"
 #include "http/message.h"
 
 namespace lepton::http {
@@ -63,10 +64,20 @@ class Server {
   // Called on a handler-pool thread, concurrently for different requests. May block. Should not
   // throw (if it does, the client gets a 500).
   using Handler = std::function<Response(Request&)>;
+  // Called on an I/O thread; must not block (it starts work, e.g. guest tasks, on the scheduler
+  // it is given: the I/O threads). `respond` is called exactly once, from any thread; `request`
+  // stays valid until then. There is no handler pool: waiting work is suspended, not parked on a
+  // thread.
+  using Respond = std::function<void(Response)>;
+  using AsyncHandler = std::function<void(Request&, Scheduler&, Respond)>;
 
   // Binds, starts the threads and begins accepting. Errors name the address
   // ("cannot listen on 127.0.0.1:3000: address in use") or the TLS file that failed to load.
   static Result<std::unique_ptr<Server>> start(Options options, Handler handler);
+  static Result<std::unique_ptr<Server>> start(Options options, AsyncHandler handler);
+
+  // The I/O threads as an event loop (for work an AsyncHandler starts).
+  Scheduler& scheduler();
 
   ~Server();  // shutdown(0) if not done
   Server(const Server&) = delete;
@@ -90,6 +101,8 @@ class Server {
  private:
   struct Impl;
   explicit Server(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<Server>> start_impl(Options options, Handler handler,
+                                                    AsyncHandler async_handler);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -215,16 +215,57 @@ Result<std::vector<sockaddr_storage>> resolve_allowed(const std::string& host, u
   return out;
 }
 
-void RequestLimiter::acquire() {
+Status RequestLimiter::acquire(std::optional<SteadyTime> until) {
+  if (Suspendable* task = Suspendable::current()) {
+    {
+      std::lock_guard lock(mu_);
+      if (free_ > 0) {
+        --free_;
+        return {};
+      }
+      waiting_.push_back(task);
+    }
+    for (;;) {
+      Status s = task->suspend_until(
+          [&] {
+            std::lock_guard lock(mu_);
+            return free_ > 0;
+          },
+          until);
+      std::lock_guard lock(mu_);
+      if (s.ok() && free_ > 0) {
+        --free_;
+        std::erase(waiting_, task);
+        return {};
+      }
+      if (!s.ok() || (until && SteadyClock::now() >= *until)) {
+        std::erase(waiting_, task);
+        if (!s.ok()) return std::move(s).error().context("waiting for an outbound HTTP slot");
+        return fail(
+            "timed out waiting for an outbound HTTP slot ([outbound_http] "
+            "max_concurrent_requests)");
+      }
+    }
+  }
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return free_ > 0; });
+  auto has_slot = [&] { return free_ > 0; };
+  if (until) {
+    if (!cv_.wait_until(lock, *until, has_slot))
+      return fail(
+          "timed out waiting for an outbound HTTP slot ([outbound_http] "
+          "max_concurrent_requests)");
+  } else {
+    cv_.wait(lock, has_slot);
+  }
   --free_;
+  return {};
 }
 
 void RequestLimiter::release() {
   {
     std::lock_guard lock(mu_);
     ++free_;
+    for (Suspendable* task : waiting_) task->wake();
   }
   cv_.notify_one();
 }
@@ -239,15 +280,19 @@ void set_max_concurrent_http_requests(std::optional<int64_t> max_concurrent_requ
 }
 
 HttpPermit::HttpPermit() {
-  {
-    std::lock_guard lock(g_limiter_mu);
-    limiter_ = g_limiter;
-  }
-  if (limiter_) limiter_->acquire();
+  std::lock_guard lock(g_limiter_mu);
+  limiter_ = g_limiter;
+}
+
+Status HttpPermit::acquire(std::optional<SteadyTime> until) {
+  if (!limiter_ || held_) return {};
+  LEPTON_CHECK(limiter_->acquire(until));
+  held_ = true;
+  return {};
 }
 
 HttpPermit::~HttpPermit() {
-  if (limiter_) limiter_->release();
+  if (limiter_ && held_) limiter_->release();
 }
 
 }  // namespace lepton::outbound

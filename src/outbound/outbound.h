@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/suspend.h"
 
 namespace lepton::outbound {
 
@@ -83,31 +84,37 @@ std::string ip_text(const sockaddr* addr);
 // Limits outbound HTTP requests in flight across the app. Spin's semantics: the limit N admits
 // N + 1 requests at once (Spin sizes its semaphore max_concurrent_requests + 1, so 0 still lets
 // one request through); the others wait for a slot.
+// A guest task waiting for a slot is suspended (common/suspend.h), a plain thread blocks; neither
+// waits past `until`.
 class RequestLimiter {
  public:
   explicit RequestLimiter(size_t slots) : free_(slots) {}
-  void acquire();
+  Status acquire(std::optional<SteadyTime> until);
   void release();
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
+  std::vector<Suspendable*> waiting_;  // tasks suspended in acquire()
   size_t free_;
 };
 
 // nullopt: unlimited (the default).
 void set_max_concurrent_http_requests(std::optional<int64_t> max_concurrent_requests);
 
-// Holds one outbound HTTP slot for its lifetime (no-op when unlimited).
+// Holds one outbound HTTP slot from acquire() to its end (no-op when unlimited).
 class HttpPermit {
  public:
   HttpPermit();
   ~HttpPermit();
+  // Waits for a slot, at most until `until` (and the waiting task's deadline): an Error then.
+  Status acquire(std::optional<SteadyTime> until = {});
   HttpPermit(const HttpPermit&) = delete;
   HttpPermit& operator=(const HttpPermit&) = delete;
 
  private:
   std::shared_ptr<RequestLimiter> limiter_;
+  bool held_ = false;
 };
 
 }  // namespace lepton::outbound

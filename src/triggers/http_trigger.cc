@@ -44,11 +44,22 @@ http::Response HttpTrigger::well_known(const http::Request& request) const {
   return {404, {}, {}};
 }
 
+void HttpTrigger::handle_async(const http::Request& request, Scheduler& scheduler,
+                               Respond respond) const {
+  scheduler_.store(&scheduler, std::memory_order_relaxed);
+  if (request.path.starts_with(http::kWellKnownPrefix)) return respond(well_known(request));
+  auto match = router_.match(request.path);
+  if (!match) return respond({404, {}, {}});
+  dispatch(request, *match, &scheduler, std::move(respond));
+}
+
 http::Response HttpTrigger::handle(const http::Request& request) const {
   if (request.path.starts_with(http::kWellKnownPrefix)) return well_known(request);
   auto match = router_.match(request.path);
   if (!match) return {404, {}, {}};
-  return dispatch(request, *match);
+  http::Response out;
+  dispatch(request, *match, nullptr, [&out](http::Response r) { out = std::move(r); });
+  return out;
 }
 
 bool HttpTrigger::streams_request_body(const http::Request& request) const {
@@ -63,40 +74,71 @@ http::Response HttpTrigger::handle_chained(std::string_view component_id,
                                            const http::Request& request) const {
   auto match = router_.chain(component_id, request.path);
   if (!match) return {404, {}, {}};
-  return dispatch(request, *match);
+  Scheduler* scheduler = scheduler_.load(std::memory_order_relaxed);
+  if (Suspendable::current() == nullptr || scheduler == nullptr) {
+    // Not under the server (a blocking handle()): the chained request runs on a private loop,
+    // on a worker thread when the caller is itself a task, so that tasks never nest.
+    http::Response out;
+    run_off_loop([&] {
+      dispatch(request, *match, nullptr, [&out](http::Response r) { out = std::move(r); });
+    });
+    return out;
+  }
+  // The chained request starts from the loop, not from inside this guest's host call; this task
+  // waits for its answer without holding the thread.
+  Completion<http::Response> answer;
+  scheduler->post([this, request = std::make_shared<http::Request>(request), route = *match,
+                   scheduler, done = answer.callback()] {
+    dispatch(*request, route, scheduler, [request, done](http::Response r) { done(std::move(r)); });
+  });
+  auto response = answer.wait("service chaining");
+  if (!response) return {500, {}, {}};
+  return std::move(*response);
 }
 
-http::Response HttpTrigger::dispatch(const http::Request& request,
-                                     const http::RouteMatch& route) const {
-  const http::RouteMatch* match = &route;
-  const app::HttpTrigger& trigger = runtime_.app().http_triggers[match->trigger_index];
+void HttpTrigger::dispatch(const http::Request& request, const http::RouteMatch& route,
+                           Scheduler* scheduler, Respond respond) const {
+  const app::HttpTrigger& trigger = runtime_.app().http_triggers[route.trigger_index];
   if (trigger.static_response) {
     const auto& s = *trigger.static_response;
     http::Response response{s.status_code, {}, s.body};
     for (const auto& [k, v] : s.headers) response.headers.push_back({k, v});
-    return response;
+    return respond(std::move(response));
   }
+  // What the executor's call refers to lives until the response is given.
+  struct Call {
+    http::Request whole;  // the request with its body read, when the executor needs it whole
+    http::RouteMatch match;
+    std::vector<http::Header> spin_headers;
+  };
+  auto call = std::make_shared<Call>();
+  call->match = route;
   http::SpinRequestFacts facts;
   facts.scheme = request.scheme;
   if (auto host = request.header("host")) facts.host = *host;
   facts.path_and_query = request.target;
   facts.client_addr = request.client_addr;
-  std::vector<http::Header> spin_headers;
-  http::append_spin_headers(*match, facts, spin_headers);
-  executors::HttpExecutor& executor = *executors_[match->trigger_index];
+  http::append_spin_headers(call->match, facts, call->spin_headers);
+  executors::HttpExecutor& executor = *executors_[route.trigger_index];
+  const http::Request* req = &request;
   if (request.body_stream && !executor.streams_request_body()) {
     // Only if the server was told otherwise than streams_request_body() says: buffer it here.
-    http::Request whole = request;
-    whole.body_stream = nullptr;
+    call->whole = request;
+    call->whole.body_stream = nullptr;
     std::string error;
-    if (!http::read_whole(*request.body_stream, whole.body, 64 * 1024 * 1024, error)) {
+    if (!http::read_whole(*request.body_stream, call->whole.body, 64 * 1024 * 1024, error)) {
       spdlog::warn("{} {}: {}", request.method, request.target, error);
-      return {413, {}, {}};
+      return respond({413, {}, {}});
     }
-    whole.trailers = request.body_stream->trailers();
-    return executor.handle({whole, *match, spin_headers, this});
+    call->whole.trailers = request.body_stream->trailers();
+    req = &call->whole;
   }
-  return executor.handle({request, *match, spin_headers, this});
+  auto exec_call = std::make_shared<executors::HttpCall>(
+      executors::HttpCall{*req, call->match, call->spin_headers, this});
+  if (scheduler == nullptr) return respond(executor.handle(*exec_call));
+  executor.handle_async(
+      *exec_call, *scheduler,
+      [call, exec_call, respond = std::move(respond)](http::Response r) { respond(std::move(r)); });
 }
 
 }  // namespace lepton::triggers

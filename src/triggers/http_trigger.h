@@ -2,9 +2,12 @@
 // Spin's request headers, and answers the runtime's own /.well-known/spin/ endpoints.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
+#include "common/suspend.h"
 #include "executors/http_executor.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -16,7 +19,11 @@ class HttpTrigger final : public executors::LocalApp {
  public:
   static Result<std::unique_ptr<HttpTrigger>> create(const AppRuntime& runtime);
 
-  // Thread-safe; called concurrently by the server's handler pool.
+  using Respond = std::function<void(http::Response)>;
+  // Thread-safe; called concurrently on the scheduler's threads. Guest code runs as tasks on
+  // `scheduler`; `respond` is called once, on it; `request` must stay valid until then.
+  void handle_async(const http::Request& request, Scheduler& scheduler, Respond respond) const;
+  // The same, blocking the calling thread until the response is there (tests, tools).
   http::Response handle(const http::Request& request) const;
   // Whether the request (its header only) goes to an executor that reads the body as it arrives
   // (http::Server::Options::stream_body). Thread-safe and cheap: one route match.
@@ -24,6 +31,8 @@ class HttpTrigger final : public executors::LocalApp {
 
   const http::Router& router() const { return router_; }
 
+  // From a guest's host code: suspends its task until the chained request is answered (that
+  // request runs as a task of its own on the same scheduler).
   http::Response handle_chained(std::string_view component_id,
                                 const http::Request& request) const override;
 
@@ -31,12 +40,17 @@ class HttpTrigger final : public executors::LocalApp {
   HttpTrigger(const AppRuntime& runtime, http::Router router)
       : runtime_(runtime), router_(std::move(router)) {}
   http::Response well_known(const http::Request& request) const;
-  http::Response dispatch(const http::Request& request, const http::RouteMatch& match) const;
+  // Answers `request` on `route`; with a scheduler, guest code runs as a task on it, otherwise
+  // on a private loop on this thread.
+  void dispatch(const http::Request& request, const http::RouteMatch& route, Scheduler* scheduler,
+                Respond respond) const;
 
   const AppRuntime& runtime_;
   http::Router router_;
   // Per trigger index: the executor, or null for a static response.
   std::vector<std::unique_ptr<executors::HttpExecutor>> executors_;
+  // The scheduler of the requests being served (for service chaining), set by handle_async.
+  mutable std::atomic<Scheduler*> scheduler_{nullptr};
 };
 
 }  // namespace lepton::triggers

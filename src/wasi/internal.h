@@ -136,6 +136,9 @@ class Call {
     if (!mem_) mem_ = engine::GuestMemory::of_caller(caller_).value_or(engine::GuestMemory{});
     return *mem_;
   }
+  // Set by a function that must stop the guest (its request ran out of time while it waited):
+  // the call traps with this message instead of returning its errno.
+  std::optional<std::string> trap;
 
  private:
   wasmtime_caller_t* caller_;

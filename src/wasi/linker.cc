@@ -68,6 +68,7 @@ struct Thunk<F> {
     if (ctx == nullptr) return trap(kNoContext);
     Call call(*ctx, caller);
     Errno e = apply(call, raw, std::index_sequence_for<A...>{});
+    if (call.trap) return trap(*call.trap);
     raw[0].i32 = static_cast<int32_t>(e);
     return nullptr;
   }

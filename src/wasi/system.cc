@@ -9,6 +9,8 @@
 #include <limits>
 #include <thread>
 
+#include "common/suspend.h"
+#include "engine/guest_call.h"
 #include "wasi/internal.h"
 
 namespace lepton::wasi::detail {
@@ -195,8 +197,23 @@ Errno poll_oneoff(Call& c, u32 in, u32 out, u32 nsubscriptions, u32 nevents_out)
     auto wake = start + std::chrono::nanoseconds(
                             std::min<uint64_t>(earliest, std::numeric_limits<int64_t>::max() / 2));
     const auto& deadline = c.ctx.config().sleep_deadline;
-    if (deadline && *deadline < wake) wake = *deadline;
-    std::this_thread::sleep_until(wake);
+    if (Suspendable* task = Suspendable::current()) {
+      // On a guest task the sleep suspends it; past the request's deadline the guest is stopped
+      // (as Spin's epoch deadline stops a sleeping guest) instead of waking to answer late.
+      Status slept = task->suspend_until([] { return false; }, wake);
+      if (!slept.ok()) {
+        c.trap = slept.error().message;
+        return Errno::Inval;
+      }
+      if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+        c.trap = fmt::format("{} (the request timed out while the guest slept)",
+                             engine::kDeadlineMessage);
+        return Errno::Inval;
+      }
+    } else {
+      if (deadline && *deadline < wake) wake = *deadline;
+      std::this_thread::sleep_until(wake);
+    }
     uint64_t slept = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                std::chrono::steady_clock::now() - start)
                                                .count());

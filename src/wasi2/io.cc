@@ -12,11 +12,29 @@ void Waiter::wake() {
   {
     std::lock_guard lock(mu_);
     woken_ = true;
+    if (task_ != nullptr) task_->wake();
   }
   cv_.notify_all();
 }
 
-void Waiter::wait(Deadline until) {
+bool Waiter::wait(Deadline until) {
+  if (Suspendable* task = Suspendable::current()) {
+    // On a guest task: suspend it; the thread serves other requests meanwhile.
+    {
+      std::lock_guard lock(mu_);
+      task_ = task;
+    }
+    Status s = task->suspend_until(
+        [this] {
+          std::lock_guard lock(mu_);
+          return woken_;
+        },
+        until);
+    std::lock_guard lock(mu_);
+    task_ = nullptr;
+    woken_ = false;
+    return s.ok();
+  }
   std::unique_lock lock(mu_);
   if (until) {
     cv_.wait_until(lock, *until, [this] { return woken_; });
@@ -24,6 +42,7 @@ void Waiter::wait(Deadline until) {
     cv_.wait(lock, [this] { return woken_; });
   }
   woken_ = false;
+  return true;
 }
 
 void WakeList::add(Waiter* w) {
@@ -69,7 +88,7 @@ std::vector<uint32_t> wait_any(std::span<Pollable* const> pollables, Deadline de
     if (deadline && Clock::now() >= *deadline) break;
     // Nothing can change while this thread waits: waiting would never end.
     if (!until && lists.empty()) break;
-    waiter.wait(until);
+    if (!waiter.wait(until)) break;  // the task was cancelled or ran out of time
   }
   for (WakeList* l : lists) l->remove(&waiter);
   return ready;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/suspend.h"
 #include "component/host.h"
 
 namespace lepton::wasi2 {
@@ -39,17 +40,20 @@ using Deadline = std::optional<Clock::time_point>;  // none: wait as long as it 
 
 // ---- Waiting ---------------------------------------------------------------------------------
 
-// One thread waiting for any of several sources to change.
+// One waiter for any of several sources to change: a guest task (suspended while it waits, see
+// common/suspend.h) or, outside a task, a blocked thread.
 class Waiter {
  public:
   void wake();
-  // Returns when woken since the last wait, or at `until`.
-  void wait(Deadline until);
+  // Returns when woken since the last wait, or at `until`: true; false when the waiting task was
+  // cancelled or passed its deadline (stop waiting).
+  bool wait(Deadline until);
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool woken_ = false;
+  Suspendable* task_ = nullptr;  // while a task waits
 };
 
 // Held by a source that changes on other threads (a pipe): wakes every waiter subscribed. Thread

@@ -345,6 +345,9 @@ class FdPollable final : public Pollable {
     return at;
   }
   bool block(Deadline deadline) override {
+    // A guest task must not sleep in poll(2): it waits suspended, looking again on the growing
+    // interval of ready_at().
+    if (Suspendable::current() != nullptr) return Pollable::block(deadline);
     for (;;) {
       int timeout = -1;
       if (deadline) {

@@ -809,7 +809,7 @@ TEST(ServerListen, HostnameAndIpv6) {
 }
 
 TEST(ServerListen, NoHandler) {
-  auto server = Server::start(Server::Options{}, nullptr);
+  auto server = Server::start(Server::Options{}, Server::Handler{});
   EXPECT_FALSE(server.ok());
 }
 

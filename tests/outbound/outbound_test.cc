@@ -92,6 +92,7 @@ TEST(Outbound, HttpPermitsLimitConcurrency) {
   for (int i = 0; i < 6; ++i)
     threads.emplace_back([&] {
       HttpPermit permit;
+      ASSERT_TRUE(permit.acquire().ok());
       int now = ++in;
       int p = peak.load();
       while (now > p && !peak.compare_exchange_weak(p, now)) {
