@@ -10,7 +10,8 @@ namespace lepton::engine {
 
 namespace {
 constexpr std::string_view kInterruptMarker = "interrupt";
-}
+constexpr std::string_view kCancelledMarker = "the request was cancelled";
+}  // namespace
 
 Result<void> call_i32(wasmtime_context_t* context, const wasmtime_func_t& func,
                       std::initializer_list<uint32_t> args, std::span<uint32_t> results) {
@@ -40,6 +41,10 @@ Status call_raw(wasmtime_context_t* context, const wasmtime_func_t& func,
     return e;
   }
   return {};
+}
+
+bool is_cancelled(const Error& error) {
+  return error.message.find(kCancelledMarker) != std::string::npos;
 }
 
 bool is_interrupt(const Error& error) {

@@ -28,6 +28,8 @@ Status call_raw(wasmtime_context_t* context, const wasmtime_func_t& func,
 // Returns true when a failed call ended because the epoch deadline passed (or its task's deadline,
 // or the task was cancelled).
 bool is_interrupt(const Error& error);
+// Returns true when a failed call ended because its task was cancelled (the client went away).
+bool is_cancelled(const Error& error);
 // What a guest task's epoch callback stops a guest with.
 inline constexpr std::string_view kDeadlineMessage =
     "interrupt: the request's deadline passed or it was cancelled";

@@ -15,7 +15,7 @@ wasmtime_error_t* on_epoch(wasmtime_context_t* context, void* /*env*/, uint64_t*
                            wasmtime_update_deadline_kind_t* kind) {
   GuestTask* task = StoreData::of(context).task();
   if (task == nullptr || task->on_epoch_tick() == GuestTask::Tick::kStop) {
-    static const std::string message(kDeadlineMessage);
+    std::string message = task != nullptr ? task->stop_message() : std::string(kDeadlineMessage);
     return wasmtime_error_new(message.c_str());
   }
   *delta = 1;
@@ -86,6 +86,8 @@ std::string GuestTask::stop_reason() const {
   std::lock_guard lock(reason_mu_);
   return reason_;
 }
+
+std::string GuestTask::stop_message() const { return stop_error().message; }
 
 Error GuestTask::stop_error() const {
   // Named so that is_interrupt() recognises it wherever it ends up (a trap, a host error).

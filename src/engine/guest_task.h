@@ -62,6 +62,8 @@ class GuestTask final : public Suspendable, public std::enable_shared_from_this<
   // Why the task stopped early: "timeout", a cancel() reason, or empty.
   std::string stop_reason() const;
   bool timed_out() const { return timed_out_.load(); }
+  // The message a stopped task's waits and guest fail with (names the deadline or the cancel).
+  std::string stop_message() const;
 
   // Suspendable (called from the body's host code, on this task's fiber).
   using Suspendable::suspend_until;

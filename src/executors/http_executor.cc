@@ -37,7 +37,7 @@ void HttpExecutor::handle_async(const HttpCall& call, Scheduler& scheduler,
   auto job = std::make_shared<GuestJob>(std::move(*prepared.job));
   auto response = std::make_shared<std::optional<http::Response>>();
   const ComponentHost& host = component();
-  engine::GuestTask::spawn(
+  auto task = engine::GuestTask::spawn(
       *job->store, scheduler,
       [job, response]() -> Status {
         *response = job->run();
@@ -48,6 +48,12 @@ void HttpExecutor::handle_async(const HttpCall& call, Scheduler& scheduler,
         respond(task_failed(host, status));
       },
       task_options(host));
+  // A client that hangs up stops its guest (a waiting guest at once, a running one at its next
+  // epoch tick).
+  if (call.request.cancellation && !task->finished())
+    call.request.cancellation->on_cancel([weak = std::weak_ptr<engine::GuestTask>(task)] {
+      if (auto t = weak.lock()) t->cancel("the client closed the connection");
+    });
 }
 
 http::Response HttpExecutor::handle(const HttpCall& call) {

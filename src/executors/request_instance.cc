@@ -44,6 +44,9 @@ Result<std::unique_ptr<RequestInstance>> RequestInstance::create(const Component
 }
 
 std::string RequestInstance::describe_failure(const Error& error) const {
+  if (engine::is_cancelled(error))
+    return fmt::format("component '{}' was stopped: its client closed the connection",
+                       component_.id());
   if (engine::is_interrupt(error))
     return fmt::format("component '{}' exceeded the request timeout", component_.id());
   if (auto code = wasi::exit_code(*wasi_))

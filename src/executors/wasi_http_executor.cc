@@ -14,6 +14,9 @@ namespace {
 
 std::string describe(const ComponentHost& component, const component::InstanceState& state,
                      const Error& error) {
+  if (engine::is_cancelled(error))
+    return fmt::format("component '{}' was stopped: its client closed the connection",
+                       component.id());
   if (engine::is_interrupt(error))
     return fmt::format("component '{}' exceeded the request timeout", component.id());
   if (auto code = wasi2::exit_code(state))

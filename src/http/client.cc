@@ -21,8 +21,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <charconv>
+#include <map>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "common/suspend.h"
 #include "outbound/client_tls.h"
@@ -101,15 +103,20 @@ bhttp::request<bhttp::string_body> build(const OutgoingRequest& request) {
     std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
     req.set(bhttp::field::host, default_port ? host : fmt::format("{}:{}", host, url.port));
   }
-  req.set(bhttp::field::connection, "close");
   req.body() = request.body;
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT")
     req.prepare_payload();
   return req;
 }
 
+// A response, and whether its connection may carry another request.
+struct Exchanged {
+  Response response;
+  bool keep_alive = false;
+};
+
 template <typename Stream>
-awaitable<Response> exchange(Stream& stream, const OutgoingRequest& request) {
+awaitable<Exchanged> exchange(Stream& stream, const OutgoingRequest& request) {
   auto req = build(request);
   co_await bhttp::async_write(stream, req, use_awaitable);
   beast::flat_buffer buffer;
@@ -124,13 +131,106 @@ awaitable<Response> exchange(Stream& stream, const OutgoingRequest& request) {
   for (const auto& field : res)
     response.headers.push_back({std::string(field.name_string()), std::string(field.value())});
   response.body = std::move(res.body());
-  co_return response;
+  co_return Exchanged{std::move(response), res.keep_alive() && parser.is_done()};
+}
+
+// Idle keep-alive connections by origin (and, for https, by the component whose [[client_tls]]
+// configured them), reused by later requests: no connect, and for TLS no new handshake. Only the
+// client loop's thread touches it. A connection idle longer than kMaxIdle is not reused (servers
+// drop idle connections after a few seconds: Node's default is 5 s).
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+template <typename Stream>
+struct Idle {
+  std::unique_ptr<Stream> stream;
+  std::shared_ptr<asio::ssl::context> tls;  // the context a TLS stream was made with
+  SteadyTime since;
+};
+
+class ConnectionPool {
+ public:
+  static constexpr size_t kMaxIdlePerOrigin = 128;
+  static constexpr std::chrono::seconds kMaxIdle{4};
+
+  template <typename Stream>
+  std::optional<Idle<Stream>> take(const std::string& key) {
+    auto& list = map<Stream>()[key];
+    while (!list.empty()) {
+      Idle<Stream> idle = std::move(list.back());
+      list.pop_back();
+      if (SteadyClock::now() - idle.since < kMaxIdle) return idle;
+    }
+    return std::nullopt;
+  }
+  template <typename Stream>
+  void put(const std::string& key, Idle<Stream> idle) {
+    auto& list = map<Stream>()[key];
+    if (list.size() >= kMaxIdlePerOrigin) return;
+    idle.since = SteadyClock::now();
+    list.push_back(std::move(idle));
+  }
+
+ private:
+  template <typename Stream>
+  std::map<std::string, std::vector<Idle<Stream>>>& map() {
+    if constexpr (std::is_same_v<Stream, TlsStream>)
+      return tls_;
+    else
+      return plain_;
+  }
+  std::map<std::string, std::vector<Idle<beast::tcp_stream>>> plain_;
+  std::map<std::string, std::vector<Idle<TlsStream>>> tls_;
+};
+
+ConnectionPool& connection_pool() {
+  static ConnectionPool pool;
+  return pool;
+}
+
+// A request may go again on a new connection when a reused one turns out to be closed: only
+// methods that are safe to repeat.
+bool idempotent(std::string_view method) {
+  for (std::string_view m : {"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+    if (method == m) return true;
+  return false;
+}
+
+// Sends `request` on an idle pooled connection to its origin, if there is one: the response,
+// or nullopt when there was none or it failed before a response came (the caller then opens a
+// new connection; a non-idempotent request is not repeated and its error stands).
+template <typename Stream>
+awaitable<std::optional<Response>> try_pooled(const std::string& key,
+                                              const OutgoingRequest& request, SteadyTime deadline,
+                                              std::shared_ptr<std::string> step) {
+  auto idle = connection_pool().take<Stream>(key);
+  if (!idle) co_return std::nullopt;
+  beast::get_lowest_layer(*idle->stream).expires_at(deadline);
+  *step = "exchanging (reused connection)";
+  std::optional<Exchanged> got;
+  std::exception_ptr error;
+  try {
+    got = co_await exchange(*idle->stream, request);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!got) {
+    if (!idempotent(request.method)) std::rethrow_exception(error);
+    co_return std::nullopt;
+  }
+  if (got->keep_alive) connection_pool().put(key, std::move(*idle));
+  co_return std::move(got->response);
 }
 
 awaitable<Response> run(const OutgoingRequest& request, std::shared_ptr<std::string> step,
                         SteadyTime deadline) {
   auto executor = co_await asio::this_coro::executor;
   const Url& url = request.url;
+  std::string key = fmt::format("{}://{}:{}#{}", url.scheme, url.host, url.port,
+                                request.apply_outbound_policy ? request.component_id : "");
+  if (url.scheme == "https") {
+    if (auto r = co_await try_pooled<TlsStream>(key, request, deadline, step)) co_return *r;
+  } else {
+    if (auto r = co_await try_pooled<beast::tcp_stream>(key, request, deadline, step)) co_return *r;
+  }
   tcp::resolver resolver(executor);
   *step = "resolving " + url.host;
   // Resolution runs off this thread (Asio's resolver); the deadline cancels it.
@@ -159,32 +259,37 @@ awaitable<Response> run(const OutgoingRequest& request, std::shared_ptr<std::str
                     "([outbound_networking] block_networks)",
                     outbound::kProhibited, url.host, blocked));
   if (url.scheme == "https") {
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     // [[client_tls]]: the CA roots and client certificate for this component and host.
     outbound::TlsClientConfig tls;
     if (request.apply_outbound_policy)
       tls = outbound::tls_for(request.component_id, url.host, url.port);
-    if (auto st = outbound::configure_ssl_ctx(ctx.native_handle(), tls); !st)
+    if (auto st = outbound::configure_ssl_ctx(ctx->native_handle(), tls); !st)
       throw std::runtime_error(st.error().message);
-    beast::ssl_stream<beast::tcp_stream> stream(executor, ctx);
-    if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str()))
+    auto stream = std::make_unique<TlsStream>(executor, *ctx);
+    if (!SSL_set_tlsext_host_name(stream->native_handle(), url.host.c_str()))
       throw std::runtime_error("cannot set TLS server name");
-    stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+    stream->set_verify_callback(asio::ssl::host_name_verification(url.host));
     // Every step on the socket (connect, handshake, write, read) ends at the deadline.
-    beast::get_lowest_layer(stream).expires_at(deadline);
+    beast::get_lowest_layer(*stream).expires_at(deadline);
     *step = "connecting";
-    co_await beast::get_lowest_layer(stream).async_connect(endpoints, use_awaitable);
+    co_await beast::get_lowest_layer(*stream).async_connect(endpoints, use_awaitable);
     *step = "TLS handshake";
-    co_await stream.async_handshake(asio::ssl::stream_base::client, use_awaitable);
+    co_await stream->async_handshake(asio::ssl::stream_base::client, use_awaitable);
     *step = "exchanging";
-    co_return co_await exchange(stream, request);
+    Exchanged got = co_await exchange(*stream, request);
+    if (got.keep_alive) connection_pool().put(key, Idle<TlsStream>{std::move(stream), ctx, {}});
+    co_return std::move(got.response);
   }
-  beast::tcp_stream stream(executor);
-  stream.expires_at(deadline);
+  auto stream = std::make_unique<beast::tcp_stream>(executor);
+  stream->expires_at(deadline);
   *step = "connecting";
-  co_await stream.async_connect(endpoints, use_awaitable);
+  co_await stream->async_connect(endpoints, use_awaitable);
   *step = "exchanging";
-  co_return co_await exchange(stream, request);
+  Exchanged got = co_await exchange(*stream, request);
+  if (got.keep_alive)
+    connection_pool().put(key, Idle<beast::tcp_stream>{std::move(stream), nullptr, {}});
+  co_return std::move(got.response);
 }
 
 // The thread on which every outbound request's socket work runs: requests wait for their

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +92,41 @@ class RequestBody {
 // outgrows `limit` bytes.
 bool read_whole(RequestBody& body, std::string& out, size_t limit, std::string& error);
 
+// Raised once when the work for a request should stop: the client closed its connection while
+// the handler ran. Thread safe; a handler registers what to do with on_cancel() (called at once
+// if already cancelled).
+class Cancellation {
+ public:
+  void on_cancel(std::function<void()> fn) {
+    std::unique_lock lock(mu_);
+    if (cancelled_) {
+      lock.unlock();
+      fn();
+      return;
+    }
+    handlers_.push_back(std::move(fn));
+  }
+  void cancel() {
+    std::vector<std::function<void()>> run;
+    {
+      std::lock_guard lock(mu_);
+      if (cancelled_) return;
+      cancelled_ = true;
+      run.swap(handlers_);
+    }
+    for (auto& fn : run) fn();
+  }
+  bool cancelled() const {
+    std::lock_guard lock(mu_);
+    return cancelled_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  std::vector<std::function<void()>> handlers_;
+};
+
 struct Request {
   std::string method;  // as received: "GET", "POST", ...
   std::string target;  // request-target as received: path + query ("/a/b?x=1")
@@ -108,6 +145,8 @@ struct Request {
   std::string local_addr;        // local "ip:port" the connection arrived on
   // Set by the server while the handler runs; null where responses cannot stream (tests, tools).
   ResponseWriter* response_writer = nullptr;
+  // Set by the server for asynchronous handlers: raised when the client hangs up meanwhile.
+  std::shared_ptr<Cancellation> cancellation;
 
   // First value of header `name`, compared case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const {

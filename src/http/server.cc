@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -418,6 +419,7 @@ class Connection final : public ConnectionBase {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
   enum class Phase { kStarting, kIdle, kReading, kHandling, kWriting, kClosing };
+  bool handling_ = false;  // an asynchronous handler runs (watch_hangup); on the strand
 
  public:
   Connection(std::shared_ptr<ServerState> state, tcp::socket&& socket, std::string client_addr,
@@ -623,8 +625,11 @@ class Connection final : public ConnectionBase {
     in->body = std::move(body);
     in->writer = std::make_unique<StreamWriter>(self());
     in->request.response_writer = in->writer.get();
+    in->request.cancellation = std::make_shared<Cancellation>();
+    if (!in->body) watch_hangup(in->request.cancellation);
     auto respond = [self = self(), in](Response response) {
       asio::post(self->executor_, [self, in, response = std::move(response)]() mutable {
+        self->handling_ = false;
         StreamWriter& writer = *in->writer;
         if (writer.started()) {
           // The handler streamed its response; what it returned is not sent.
@@ -647,6 +652,23 @@ class Connection final : public ConnectionBase {
       spdlog::error("handler failed on {} {}: {}", in->request.method, in->request.target,
                     e.what());
     }
+  }
+
+  // While an asynchronous handler runs on a request whose body is read, nothing reads the
+  // socket: wait for it to become readable. End of stream (or an error) means the client hung up:
+  // its request is cancelled. Bytes (a pipelined request) are left for the next read.
+  void watch_hangup(std::shared_ptr<Cancellation> cancellation) {
+    handling_ = true;
+    tcp().socket().async_wait(tcp::socket::wait_read, [self = self(), cancellation](error_code ec) {
+      if (!self->handling_ || ec == asio::error::operation_aborted) return;
+      char byte;
+      ssize_t n = ::recv(self->tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (ec || n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        spdlog::debug("{} closed the connection while its request ran: cancelled",
+                      self->client_addr_);
+        cancellation->cancel();
+      }
+    });
   }
 
   // ---- streaming request bodies (Options::stream_body) ----

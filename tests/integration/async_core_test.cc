@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -176,6 +178,44 @@ source = "{}"
   auto start = Clock::now();
   EXPECT_EQ(server->stop(SIGTERM), 0);  // drains (10 s grace at most) and exits, no SIGKILL
   EXPECT_LT(Clock::now() - start, 20s);
+}
+
+// CPU time (user + system) the process `pid` has used, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) start past the last ')'.
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+TEST_F(AsyncCoreTest, ClientHangingUpStopsItsGuest) {
+  TempApp app(fmt::format(R"(spin_manifest_version = 2
+[application]
+name = "hangup"
+[[trigger.http]]
+route = "/probe/..."
+component = "probe"
+[component.probe]
+source = "{}"
+)",
+                          guest("spin1_probe")));
+  auto server = LeptonServer::start({"-f", app.manifest().string()});
+  ASSERT_TRUE(server);
+  std::vector<std::thread> loops;
+  for (int i = 0; i < 4; ++i)
+    loops.emplace_back([&] { (void)server->request("GET", "/probe/loop", {}, {}, 500ms); });
+  for (auto& t : loops) t.join();  // each client gave up after 500 ms and closed its connection
+  ASSERT_TRUE(server->wait_for_output("its client closed the connection")) << server->output();
+  std::this_thread::sleep_for(200ms);
+  // No guest runs any more: the server is idle (four looping guests would use both cores).
+  double before = cpu_seconds(server->pid());
+  std::this_thread::sleep_for(1s);
+  EXPECT_LT(cpu_seconds(server->pid()) - before, 0.3);
 }
 
 TEST_F(AsyncCoreTest, WagiSleepPastTheDeadlineFailsTheRequest) {
