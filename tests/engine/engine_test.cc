@@ -10,19 +10,13 @@
 
 #include "engine/guest_call.h"
 #include "engine/module.h"
+#include "support/test_engine.h"
 #include "engine/store.h"
 
 namespace lepton::engine {
 namespace {
 
-std::string wat2wasm(std::string_view wat) {
-  wasm_byte_vec_t out;
-  wasmtime_error_t* error = wasmtime_wat2wasm(wat.data(), wat.size(), &out);
-  EXPECT_EQ(error, nullptr);
-  std::string bytes(out.data, out.size);
-  wasm_byte_vec_delete(&out);
-  return bytes;
-}
+using lepton::testing::wat2wasm;
 
 std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

@@ -12,20 +12,14 @@
 #include "engine/engine.h"
 #include "engine/guest_call.h"
 #include "engine/module.h"
+#include "support/test_engine.h"
 
 namespace lepton::engine {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string wat2wasm(std::string_view wat) {
-  wasm_byte_vec_t out;
-  wasmtime_error_t* error = wasmtime_wat2wasm(wat.data(), wat.size(), &out);
-  EXPECT_EQ(error, nullptr);
-  std::string bytes(out.data, out.size);
-  wasm_byte_vec_delete(&out);
-  return bytes;
-}
+using lepton::testing::wat2wasm;
 
 // `run` calls the host's `wait` import; `spin` loops forever.
 constexpr std::string_view kGuest = R"((module
