@@ -16,6 +16,7 @@ Result<std::unique_ptr<HttpTrigger>> HttpTrigger::create(const AppRuntime& runti
     spdlog::warn("routes under {} are reserved for the runtime and can't be reached",
                  http::kWellKnownPrefix);
   auto trigger = std::unique_ptr<HttpTrigger>(new HttpTrigger(runtime, std::move(router)));
+  trigger->max_running_ = runtime.engine().options().max_instances;
   for (const auto& t : app.http_triggers) {
     if (t.static_response) {
       trigger->executors_.push_back(nullptr);
@@ -50,7 +51,50 @@ void HttpTrigger::handle_async(const http::Request& request, Scheduler& schedule
   if (request.path.starts_with(http::kWellKnownPrefix)) return respond(well_known(request));
   auto match = router_.match(request.path);
   if (!match) return respond({404, {}, {}});
-  dispatch(request, *match, &scheduler, std::move(respond));
+  if (!executors_[match->trigger_index]) return dispatch(request, *match, nullptr, respond);
+  auto shared_respond = std::make_shared<Respond>(std::move(respond));
+  admit(
+      scheduler,
+      [this, &request, route = *match, &scheduler, shared_respond] {
+        dispatch(request, route, &scheduler, [this, shared_respond](http::Response r) {
+          finished();
+          (*shared_respond)(std::move(r));
+        });
+      },
+      [shared_respond](http::Response r) { (*shared_respond)(std::move(r)); });
+}
+
+void HttpTrigger::admit(Scheduler& scheduler, std::function<void()> start,
+                        const Respond& reject) const {
+  {
+    std::lock_guard lock(admission_mu_);
+    if (running_ < max_running_) {
+      ++running_;
+    } else if (waiting_.size() < max_running_) {
+      waiting_.push_back({&scheduler, std::move(start)});
+      return;
+    } else {
+      start = nullptr;
+    }
+  }
+  if (start) return start();
+  spdlog::warn("{} requests running and {} waiting: answering 503", max_running_, max_running_);
+  reject({503, {{"retry-after", "1"}}, {}});
+}
+
+void HttpTrigger::finished() const {
+  Waiting next;
+  {
+    std::lock_guard lock(admission_mu_);
+    if (waiting_.empty()) {
+      --running_;
+      return;
+    }
+    next = std::move(waiting_.front());
+    waiting_.pop_front();
+  }
+  // The slot passes to the oldest waiting request, on its own connection's loop.
+  next.scheduler->post(std::move(next.start));
 }
 
 http::Response HttpTrigger::handle(const http::Request& request) const {

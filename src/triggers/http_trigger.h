@@ -3,8 +3,10 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "common/suspend.h"
@@ -22,6 +24,9 @@ class HttpTrigger final : public executors::LocalApp {
   using Respond = std::function<void(http::Response)>;
   // Thread-safe; called concurrently on the scheduler's threads. Guest code runs as tasks on
   // `scheduler`; `respond` is called once, on it; `request` must stay valid until then.
+  // Admission: at most as many requests run guest code at once as the engine has instance slots
+  // (one more would fail to instantiate); as many again wait, in arrival order; beyond that the
+  // answer is 503 with Retry-After. Requests chained from a running one are not counted.
   void handle_async(const http::Request& request, Scheduler& scheduler, Respond respond) const;
   // The same, blocking the calling thread until the response is there (tests, tools).
   http::Response handle(const http::Request& request) const;
@@ -51,6 +56,18 @@ class HttpTrigger final : public executors::LocalApp {
   std::vector<std::unique_ptr<executors::HttpExecutor>> executors_;
   // The scheduler of the requests being served (for service chaining), set by handle_async.
   mutable std::atomic<Scheduler*> scheduler_{nullptr};
+
+  // Admission (handle_async): requests running guest code, and those waiting for a turn.
+  struct Waiting {
+    Scheduler* scheduler;
+    std::function<void()> start;
+  };
+  void admit(Scheduler& scheduler, std::function<void()> start, const Respond& reject) const;
+  void finished() const;
+  size_t max_running_ = 0;
+  mutable std::mutex admission_mu_;
+  mutable size_t running_ = 0;
+  mutable std::deque<Waiting> waiting_;
 };
 
 }  // namespace lepton::triggers

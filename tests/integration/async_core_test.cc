@@ -130,6 +130,36 @@ TEST_F(AsyncCoreTest, GuestsWaitingOnABackendDoNotStallOtherRoutes) {
   EXPECT_EQ(upstream.max_in_flight(), kSlow);  // every guest was waiting at the same time
 }
 
+TEST_F(AsyncCoreTest, BeyondTheInstanceSlotsRequestsQueueThenGet503) {
+  SlowUpstream upstream(1500ms);
+  TempApp app(two_route_app(guest("components/outbound"), "\"http://127.0.0.1:*\""));
+  // Two instance slots: two requests run, two wait their turn, the rest are turned away.
+  auto server = LeptonServer::start({"-f", app.manifest().string(), "--max-instances", "2"});
+  ASSERT_TRUE(server);
+  std::vector<std::future<Result<http::Response>>> calls;
+  for (int i = 0; i < 6; ++i)
+    calls.push_back(std::async(std::launch::async, [&] {
+      return server->request("GET", "/slow/?url=" + upstream.url(), {}, {}, 30s);
+    }));
+  int ok = 0, busy = 0;
+  for (auto& f : calls) {
+    auto r = f.get();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    if (r->status == 200) ++ok;
+    if (r->status == 503) {
+      ++busy;
+      EXPECT_EQ(r->header("retry-after"), "1");
+    }
+  }
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(busy, 2);
+  EXPECT_LE(upstream.max_in_flight(), 2);
+  // The slots come back: the server answers again.
+  auto again = server->request("GET", "/slow/?url=" + upstream.url(), {}, {}, 30s);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 200);
+}
+
 TEST_F(AsyncCoreTest, RequestTimeoutBoundsOutboundHttp) {
   SilentUpstream upstream;
   TempApp app(two_route_app(guest("components/outbound"), "\"http://127.0.0.1:*\""));
