@@ -150,4 +150,12 @@ class Completion {
 // task); elsewhere it runs inline.
 void run_off_loop(const std::function<void()>& work);
 
+// run_off_loop for work that returns a value: `auto rows = off_loop([&] { return db.query(q); });`
+template <typename F>
+auto off_loop(F&& work) {
+  std::optional<decltype(work())> result;
+  run_off_loop([&] { result.emplace(work()); });
+  return std::move(*result);
+}
+
 }  // namespace lepton

@@ -1,6 +1,7 @@
 // Spin 1 `key-value` interface (wit-bindgen 0.2 ABI): a store is a u32 handle; open, get, set,
 // delete, exists, get-keys answer expected<T, error> through a return area; close frees it.
 // The stores and permissions are those of the component interfaces (key_value_access.h).
+#include "common/suspend.h"
 #include "engine/store.h"
 #include "factors/host_context.h"
 #include "factors/registry.h"
@@ -108,7 +109,7 @@ wasm_trap_t* kv_open(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args,
 wasm_trap_t* kv_get(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, size_t) {
   return keyed(caller, args, static_cast<uint32_t>(args[3].i32),
                [](Call& c, const key_value::Store& s, const std::string& key) -> Status {
-                 auto value = s.get(key);
+                 auto value = off_loop([&] { return s.get(key); });
                  if (!value) return c.err(KvError::kIo, value.error().message);
                  if (!*value) return c.err(KvError::kNoSuchKey);
                  LEPTON_TRY(uint32_t ptr, c.alloc.copy_in(**value));
@@ -120,7 +121,7 @@ wasm_trap_t* kv_set(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, 
   return keyed(caller, args, static_cast<uint32_t>(args[5].i32),
                [args](Call& c, const key_value::Store& s, const std::string& key) -> Status {
                  LEPTON_TRY(std::string value, c.string(args[3].i32, args[4].i32));
-                 auto done = s.set(key, value);
+                 auto done = off_loop([&] { return s.set(key, value); });
                  if (!done) return c.err(KvError::kIo, done.error().message);
                  auto memory = c.alloc.memory();
                  if (!memory.store(c.ret, uint8_t{0}))
@@ -132,7 +133,7 @@ wasm_trap_t* kv_set(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, 
 wasm_trap_t* kv_delete(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, size_t) {
   return keyed(caller, args, static_cast<uint32_t>(args[3].i32),
                [](Call& c, const key_value::Store& s, const std::string& key) -> Status {
-                 auto done = s.remove(key);
+                 auto done = off_loop([&] { return s.remove(key); });
                  if (!done) return c.err(KvError::kIo, done.error().message);
                  auto memory = c.alloc.memory();
                  if (!memory.store(c.ret, uint8_t{0}))
@@ -144,7 +145,7 @@ wasm_trap_t* kv_delete(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* arg
 wasm_trap_t* kv_exists(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, size_t) {
   return keyed(caller, args, static_cast<uint32_t>(args[3].i32),
                [](Call& c, const key_value::Store& s, const std::string& key) -> Status {
-                 auto found = s.exists(key);
+                 auto found = off_loop([&] { return s.exists(key); });
                  if (!found) return c.err(KvError::kIo, found.error().message);
                  return c.ok(static_cast<uint8_t>(*found ? 1 : 0));
                });
@@ -154,7 +155,7 @@ wasm_trap_t* kv_get_keys(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* a
   return with_call(caller, static_cast<uint32_t>(args[1].i32), [&](Call& c) -> Status {
     const key_value::Store* s = c.store(args[0].i32);
     if (s == nullptr) return c.err(KvError::kInvalidStore);
-    auto keys = s->keys();
+    auto keys = off_loop([&] { return s->keys(); });
     if (!keys) return c.err(KvError::kIo, keys.error().message);
     const auto n = static_cast<uint32_t>(keys->size());
     LEPTON_TRY(uint32_t array, c.alloc.alloc(4, n * 8));

@@ -9,6 +9,7 @@
 // Layouts: parameter-value / db-value 16 bytes, align 8 (tag u8 @0, payload @8; strings and
 // lists as ptr @8, len @12); column 12 bytes (name @0, data-type u8 @8); row = list<db-value>;
 // row-set { columns @0, rows @8 }; the expected at the return pointer: tag u8 @0, payload @4.
+#include "common/suspend.h"
 #include "engine/store.h"
 #include "factors/host_context.h"
 #include "factors/registry.h"
@@ -207,7 +208,7 @@ wasm_trap_t* call(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, si
       return mysql::RowSet{};
     }
   };
-  auto result = run();
+  auto result = off_loop(run);  // a synchronous client: off the event loop
   Status written;
   if (auto* e = std::get_if<mysql::DbError>(&result)) {
     written = lower_error(*alloc, ret, *e);

@@ -11,6 +11,7 @@
 // success, connection-failed, bad-parameter, query-failed, value-conversion-failed, other-error.
 #include <bit>
 
+#include "common/suspend.h"
 #include "engine/store.h"
 #include "factors/host_context.h"
 #include "factors/registry.h"
@@ -206,26 +207,27 @@ wasm_trap_t* call(void*, wasmtime_caller_t* caller, wasmtime_val_raw_t* args, si
   const HostContext* host = engine::StoreData::of(caller).get<HostContext>();
   std::string addr(*address);
   if (!failure) failure = pg::check_address(addr, host != nullptr ? host->allowed_hosts : nullptr);
-  if (!failure) {
-    auto conn = pg::Connection::pooled(addr, host != nullptr ? host->component_id : "");
-    if (auto* f = std::get_if<pg::Failure>(&conn)) {
-      failure = *f;
-    } else if (kQuery) {
-      auto got = std::get<0>(conn)->query(std::string(*statement), params);
-      if (auto* f = std::get_if<pg::Failure>(&got))
+  if (!failure)
+    run_off_loop([&] {  // a synchronous client: off the event loop
+      auto conn = pg::Connection::pooled(addr, host != nullptr ? host->component_id : "");
+      if (auto* f = std::get_if<pg::Failure>(&conn)) {
         failure = *f;
-      else
-        rows = pg::row_set_from_v4(pg::Version::k2, std::get<Val>(got));
-    } else {
-      auto got = std::get<0>(conn)->execute(std::string(*statement), params);
-      if (auto* f = std::get_if<pg::Failure>(&got))
-        failure = *f;
-      else
-        count = std::get<uint64_t>(got);
-    }
-    if (auto* c = std::get_if<std::unique_ptr<pg::Connection>>(&conn))
-      pg::Connection::release(addr, std::move(*c));
-  }
+      } else if (kQuery) {
+        auto got = std::get<0>(conn)->query(std::string(*statement), params);
+        if (auto* f = std::get_if<pg::Failure>(&got))
+          failure = *f;
+        else
+          rows = pg::row_set_from_v4(pg::Version::k2, std::get<Val>(got));
+      } else {
+        auto got = std::get<0>(conn)->execute(std::string(*statement), params);
+        if (auto* f = std::get_if<pg::Failure>(&got))
+          failure = *f;
+        else
+          count = std::get<uint64_t>(got);
+      }
+      if (auto* c = std::get_if<std::unique_ptr<pg::Connection>>(&conn))
+        pg::Connection::release(addr, std::move(*c));
+    });
 
   const uint32_t payload = kQuery ? 4 : 8;
   Status written;

@@ -5,6 +5,7 @@
 #include <array>
 #include <optional>
 
+#include "common/suspend.h"
 #include "engine/store.h"
 #include "factors/host_context.h"
 #include "factors/registry.h"
@@ -204,12 +205,14 @@ wasm_trap_t* call(void* env, wasmtime_caller_t* caller, wasmtime_val_raw_t* args
   const HostContext* host = engine::StoreData::of(caller).get<HostContext>();
   if (host != nullptr && host->allowed_hosts != nullptr &&
       host->allowed_hosts->allows_url(*address, "redis")) {
-    if (auto parsed = redis::parse_address(*address)) {
-      if (auto client = redis::Client::connect(*parsed, std::nullopt, host->component_id)) {
-        if (auto r = (*client)->command(argv); r && r->kind != redis::Reply::Kind::kError)
-          reply = std::move(*r);
+    run_off_loop([&] {  // a synchronous client: off the event loop
+      if (auto parsed = redis::parse_address(*address)) {
+        if (auto client = redis::Client::connect(*parsed, std::nullopt, host->component_id)) {
+          if (auto r = (*client)->command(argv); r && r->kind != redis::Reply::Kind::kError)
+            reply = std::move(*r);
+        }
       }
-    }
+    });
   }
   bool ok = false;
   if (reply) {

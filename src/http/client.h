@@ -1,5 +1,8 @@
-// Outbound HTTP/1.1 client used by host interfaces (Spin 1 wasi-outbound-http, later
-// wasi:http/outgoing-handler). Blocking; one connection per request for now.
+// Outbound HTTP/1.1 client used by host interfaces (Spin 1 wasi-outbound-http,
+// wasi:http/outgoing-handler, the LLM and Vault clients). send() waits for the answer: a guest task
+// is suspended meanwhile (common/suspend.h), a plain thread blocks. The socket work of every
+// request runs on one client I/O thread, with idle keep-alive connections reused per origin, and
+// ends at the request's timeout or the waiting task's deadline, whichever comes first.
 #pragma once
 
 #include <chrono>
@@ -34,7 +37,8 @@ struct OutgoingRequest {
   std::string component_id;
 };
 
-// Sends the request and reads the whole response. Errors name the URL and the failing step.
+// Sends the request and reads the whole response. Errors name the URL and the failing step
+// ("timed out after N ms while connecting").
 Result<Response> send(const OutgoingRequest& request);
 
 }  // namespace lepton::http

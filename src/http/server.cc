@@ -829,15 +829,17 @@ class Connection final : public ConnectionBase {
       asio::post(connection_->executor_, [work = std::move(work), done = result.callback()] {
         work([done](bool ok) { done(ok); });
       });
+      if (Suspendable::current() != nullptr) {
+        // A task: its wait ends with the result, or when it is cancelled or out of time (also
+        // when the I/O threads stop: its fiber is then torn down).
+        auto ok = result.wait("writing the response");
+        return ok && *ok;
+      }
       for (;;) {
         auto ok = result.wait("writing the response",
                               SteadyClock::now() + std::chrono::milliseconds(100));
         if (ok) return *ok;
         if (connection_->state_->io_stopped.load()) return false;
-        if (Suspendable* task = Suspendable::current()) {
-          auto deadline = task->deadline();
-          if (deadline && SteadyClock::now() >= *deadline) return false;
-        }
       }
     }
     std::shared_ptr<Connection> connection_;

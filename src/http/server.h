@@ -1,10 +1,12 @@
 // The HTTP/1.x server in front of the router: accepts connections (optionally TLS), reads requests
-// with Beast, runs the handler on a worker pool and writes the response.
+// with Beast, runs the handler and writes the response.
 //
-// Threads: `Options::threads` I/O threads run one io_context; every connection lives on its own
-// strand. Handlers run on a separate pool of `Options::handler_threads` threads, so a handler that
-// blocks (running WebAssembly) never stalls accepting or I/O of other connections. When all
-// handler threads are busy, further requests wait for one to be free.
+// Threads: `Options::threads` I/O threads, each with its own event loop; a connection lives on one
+// of them (round-robin at accept), on its own strand. An AsyncHandler runs on that loop and must
+// not block: `lepton up` runs guests there as tasks that suspend while they wait
+// (engine/guest_task.h). A synchronous Handler runs instead on a pool of
+// `Options::handler_threads` threads (tests, tools), so that it may block; when all of them are
+// busy, further requests wait for one to be free.
 //
 // Protocol: HTTP/1.1 with keep-alive and pipelining, HTTP/1.0, chunked request bodies,
 // `Expect: 100-continue`. Errors are answered and the connection closed: 400 malformed request,

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -31,7 +33,11 @@ class SlowUpstream {
     options.listen = "127.0.0.1:0";
     options.threads = 1;
     options.handler_threads = 64;
-    auto server = http::Server::start(options, [this](http::Request&) {
+    auto server = http::Server::start(options, [this](http::Request& request) {
+      {
+        std::lock_guard lock(mu_);
+        clients_.insert(request.client_addr);
+      }
       int now = ++in_flight_;
       int seen = max_.load();
       while (now > seen && !max_.compare_exchange_weak(seen, now)) {
@@ -45,9 +51,16 @@ class SlowUpstream {
   }
   std::string url() const { return "http://" + server_->bound_address() + "/"; }
   int max_in_flight() const { return max_; }
+  // The client addresses (ip:port) requests came from: one per connection.
+  size_t connections() const {
+    std::lock_guard lock(mu_);
+    return clients_.size();
+  }
 
  private:
   std::chrono::milliseconds delay_;
+  mutable std::mutex mu_;
+  std::set<std::string> clients_;
   std::atomic<int> in_flight_{0}, max_{0};
   std::unique_ptr<http::Server> server_;
 };
@@ -158,6 +171,19 @@ TEST_F(AsyncCoreTest, BeyondTheInstanceSlotsRequestsQueueThenGet503) {
   auto again = server->request("GET", "/slow/?url=" + upstream.url(), {}, {}, 30s);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->status, 200);
+}
+
+TEST_F(AsyncCoreTest, OutboundRequestsReuseKeptAliveConnections) {
+  SlowUpstream upstream(0ms);
+  TempApp app(two_route_app(guest("components/outbound"), "\"http://127.0.0.1:*\""));
+  auto server = LeptonServer::start({"-f", app.manifest().string()});
+  ASSERT_TRUE(server);
+  for (int i = 0; i < 5; ++i) {
+    auto r = server->get("/slow/?url=" + upstream.url());
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->body, "status 200");
+  }
+  EXPECT_EQ(upstream.connections(), 1u);  // five requests, one after the other, one connection
 }
 
 TEST_F(AsyncCoreTest, RequestTimeoutBoundsOutboundHttp) {
