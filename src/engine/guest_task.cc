@@ -216,27 +216,24 @@ void LoopScheduler::post_at(SteadyTime when, std::function<void()> fn) {
 void LoopScheduler::run_until(const std::function<bool()>& done) {
   std::unique_lock lock(mu_);
   while (!done()) {
+    std::function<void()> fn;
     // Due timers first: a task that keeps yielding must not starve them.
     if (!timers_.empty() && timers_.begin()->first <= SteadyClock::now()) {
-      auto fn = std::move(timers_.begin()->second);
+      fn = std::move(timers_.begin()->second);
       timers_.erase(timers_.begin());
-      lock.unlock();
-      fn();
-      lock.lock();
-      continue;
-    }
-    if (!ready_.empty()) {
-      auto fn = std::move(ready_.front());
+    } else if (!ready_.empty()) {
+      fn = std::move(ready_.front());
       ready_.pop_front();
-      lock.unlock();
-      fn();
-      lock.lock();
+    } else {
+      if (timers_.empty())
+        cv_.wait(lock);
+      else
+        cv_.wait_until(lock, timers_.begin()->first);
       continue;
     }
-    if (timers_.empty())
-      cv_.wait(lock);
-    else
-      cv_.wait_until(lock, timers_.begin()->first);
+    lock.unlock();
+    fn();
+    lock.lock();
   }
 }
 

@@ -34,17 +34,20 @@ void HttpExecutor::handle_async(const HttpCall& call, Scheduler& scheduler,
                                 std::function<void(http::Response)> respond) {
   Prepared prepared = prepare(call);
   if (!prepared.job) return respond(std::move(prepared.response));
-  auto job = std::make_shared<GuestJob>(std::move(*prepared.job));
-  auto response = std::make_shared<std::optional<http::Response>>();
+  struct Run {
+    GuestJob job;
+    std::optional<http::Response> response;
+  };
+  auto run = std::make_shared<Run>(Run{std::move(*prepared.job), std::nullopt});
   const ComponentHost& host = component();
   auto task = engine::GuestTask::spawn(
-      *job->store, scheduler,
-      [job, response]() -> Status {
-        *response = job->run();
+      *run->job.store, scheduler,
+      [run]() -> Status {
+        run->response = run->job.run();
         return {};
       },
-      [job, response, &host, respond = std::move(respond)](Status status) {
-        if (response->has_value()) return respond(std::move(**response));
+      [run, &host, respond = std::move(respond)](Status status) {
+        if (run->response) return respond(std::move(*run->response));
         respond(task_failed(host, status));
       },
       task_options(host));

@@ -425,7 +425,6 @@ class Connection final : public ConnectionBase {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
   enum class Phase { kStarting, kIdle, kReading, kHandling, kWriting, kClosing };
-  bool handling_ = false;  // an asynchronous handler runs (watch_hangup); on the strand
 
  public:
   Connection(std::shared_ptr<ServerState> state, tcp::socket&& socket, std::string client_addr,
@@ -637,7 +636,6 @@ class Connection final : public ConnectionBase {
       in->responded.store(true);
       // dispatch: a response given while the handler still runs on this strand is written now.
       asio::dispatch(self->executor_, [self, in, response = std::move(response)]() mutable {
-        self->handling_ = false;
         StreamWriter& writer = *in->writer;
         if (writer.started()) {
           // The handler streamed its response; what it returned is not sent.
@@ -664,16 +662,18 @@ class Connection final : public ConnectionBase {
     }
     // Most requests are answered before the handler returns; only those still running need the
     // socket watched for a client that hangs up.
-    if (!in->body && !in->responded.load()) watch_hangup(in->request.cancellation);
+    if (!in->body && !in->responded.load())
+      watch_hangup(in->request.cancellation,
+                   std::shared_ptr<const std::atomic<bool>>(in, &in->responded));
   }
 
   // While an asynchronous handler runs on a request whose body is read, nothing reads the
   // socket: wait for it to become readable. End of stream (or an error) means the client hung up:
   // its request is cancelled. Bytes (a pipelined request) are left for the next read.
-  void watch_hangup(std::shared_ptr<Cancellation> cancellation) {
-    handling_ = true;
-    tcp().socket().async_wait(tcp::socket::wait_read, [self = self(), cancellation](error_code ec) {
-      if (!self->handling_ || ec == asio::error::operation_aborted) return;
+  void watch_hangup(std::shared_ptr<Cancellation> cancellation,
+                    std::shared_ptr<const std::atomic<bool>> responded) {
+    auto on_readable = [self = self(), cancellation, responded](error_code ec) {
+      if (responded->load() || ec == asio::error::operation_aborted) return;
       char byte;
       ssize_t n = ::recv(self->tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
       if (ec || n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
@@ -681,7 +681,8 @@ class Connection final : public ConnectionBase {
                       self->client_addr_);
         cancellation->cancel();
       }
-    });
+    };
+    tcp().socket().async_wait(tcp::socket::wait_read, std::move(on_readable));
   }
 
   // ---- streaming request bodies (Options::stream_body) ----
@@ -1279,8 +1280,6 @@ Result<std::unique_ptr<Server>> Server::start_impl(Options options, Handler hand
 std::string Server::bound_address() const { return impl_->state->bound_address; }
 
 std::string Server::scheme() const { return impl_->state->scheme; }
-
-Scheduler& Server::scheduler() { return impl_->loops.front()->scheduler; }
 
 void Server::shutdown(std::chrono::milliseconds grace) {
   Impl& m = *impl_;

@@ -78,8 +78,6 @@ class Server {
   static Result<std::unique_ptr<Server>> start(Options options, Handler handler);
   static Result<std::unique_ptr<Server>> start(Options options, AsyncHandler handler);
 
-  // The I/O threads as an event loop (for work an AsyncHandler starts).
-  Scheduler& scheduler();
 
   ~Server();  // shutdown(0) if not done
   Server(const Server&) = delete;

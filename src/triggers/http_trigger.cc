@@ -101,8 +101,13 @@ http::Response HttpTrigger::handle(const http::Request& request) const {
   if (request.path.starts_with(http::kWellKnownPrefix)) return well_known(request);
   auto match = router_.match(request.path);
   if (!match) return {404, {}, {}};
+  return dispatch_blocking(request, *match);
+}
+
+http::Response HttpTrigger::dispatch_blocking(const http::Request& request,
+                                              const http::RouteMatch& route) const {
   http::Response out;
-  dispatch(request, *match, nullptr, [&out](http::Response r) { out = std::move(r); });
+  dispatch(request, route, nullptr, [&out](http::Response r) { out = std::move(r); });
   return out;
 }
 
@@ -122,11 +127,7 @@ http::Response HttpTrigger::handle_chained(std::string_view component_id,
   if (Suspendable::current() == nullptr || scheduler == nullptr) {
     // Not under the server (a blocking handle()): the chained request runs on a private loop,
     // on a worker thread when the caller is itself a task, so that tasks never nest.
-    http::Response out;
-    run_off_loop([&] {
-      dispatch(request, *match, nullptr, [&out](http::Response r) { out = std::move(r); });
-    });
-    return out;
+    return off_loop([&] { return dispatch_blocking(request, *match); });
   }
   // The chained request starts from the loop, not from inside this guest's host call; this task
   // waits for its answer without holding the thread.

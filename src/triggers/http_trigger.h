@@ -49,6 +49,8 @@ class HttpTrigger final : public executors::LocalApp {
   // on a private loop on this thread.
   void dispatch(const http::Request& request, const http::RouteMatch& route, Scheduler* scheduler,
                 Respond respond) const;
+  http::Response dispatch_blocking(const http::Request& request,
+                                   const http::RouteMatch& route) const;
 
   const AppRuntime& runtime_;
   http::Router router_;

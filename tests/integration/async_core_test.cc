@@ -107,6 +107,30 @@ source = "{}"
                      slow_component, slow_hosts, guest("components/hello"));
 }
 
+// The Spin 1 probe (its /probe/loop never returns) on /probe/..., and the hello component on
+// /fast when `with_fast`.
+std::string probe_app(bool with_fast) {
+  std::string manifest = fmt::format(R"(spin_manifest_version = 2
+[application]
+name = "loops"
+[[trigger.http]]
+route = "/probe/..."
+component = "probe"
+[component.probe]
+source = "{}"
+)",
+                                     guest("spin1_probe"));
+  if (with_fast)
+    manifest += fmt::format(R"([[trigger.http]]
+route = "/fast"
+component = "fast"
+[component.fast]
+source = "{}"
+)",
+                            guest("components/hello"));
+  return manifest;
+}
+
 class AsyncCoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -204,21 +228,7 @@ TEST_F(AsyncCoreTest, RequestTimeoutBoundsOutboundHttp) {
 }
 
 TEST_F(AsyncCoreTest, LoopingGuestsDoNotTakeTheServerDownAndSigtermStillExits) {
-  TempApp app(fmt::format(R"(spin_manifest_version = 2
-[application]
-name = "loops"
-[[trigger.http]]
-route = "/probe/..."
-component = "probe"
-[[trigger.http]]
-route = "/fast"
-component = "fast"
-[component.probe]
-source = "{}"
-[component.fast]
-source = "{}"
-)",
-                          guest("spin1_probe"), guest("components/hello")));
+  TempApp app(probe_app(/*with_fast=*/true));
   // No request timeout: the looping guests would run forever.
   auto server = LeptonServer::start({"-f", app.manifest().string()});
   ASSERT_TRUE(server);
@@ -250,16 +260,7 @@ double cpu_seconds(pid_t pid) {
 }
 
 TEST_F(AsyncCoreTest, ClientHangingUpStopsItsGuest) {
-  TempApp app(fmt::format(R"(spin_manifest_version = 2
-[application]
-name = "hangup"
-[[trigger.http]]
-route = "/probe/..."
-component = "probe"
-[component.probe]
-source = "{}"
-)",
-                          guest("spin1_probe")));
+  TempApp app(probe_app(/*with_fast=*/false));
   auto server = LeptonServer::start({"-f", app.manifest().string()});
   ASSERT_TRUE(server);
   std::vector<std::thread> loops;
